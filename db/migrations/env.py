@@ -1,0 +1,39 @@
+"""Alembic environment: targets SQLModel.metadata; the URL is LOTSA_DB_URL or the caller's."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import db.models  # noqa: F401  (registers every table on the metadata)
+from db.engine import unpooled_engine
+from settings import get_settings
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    url = config.attributes.get("url") or get_settings().db_url
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = unpooled_engine(url)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline migrations are not supported; run python manage.py migrate")
+run_migrations_online()

@@ -1,0 +1,514 @@
+"""Lotsa's tables: the directory (HSDS 3.0 names), patients and their care, users and audit.
+
+Imported once, here only: defining a table anywhere else breaks on Streamlit's second rerun.
+Datetimes are timezone-aware UTC (SQLModel's UTCDateTime). Integer keys join fast; HSDS objects also carry a stable `hsds_id` (UUID).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+# --- Places and organisations ----------------------------------------------------------------
+
+
+class Municipality(SQLModel, table=True):
+    """A kommun / kommune, with its official code and country (SE or DK)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8, unique=True)
+    name: str = Field(max_length=120)
+    country: str = Field(max_length=2)
+    region_name: str = Field(max_length=120)
+    latitude: float
+    longitude: float
+
+
+class HealthCentre(SQLModel, table=True):
+    """A vårdcentral / sundhedscenter: the care unit that patients and connectors belong to."""
+
+    __tablename__ = "health_centre"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    address: str = Field(default="", max_length=300)
+    latitude: float
+    longitude: float
+    active: bool = True
+
+
+class Organization(SQLModel, table=True):
+    """HSDS organization: an association, the municipality, a church, a study association."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    name: str = Field(max_length=300, index=True)
+    description: str = ""
+    email: Optional[str] = Field(default=None, max_length=200)
+    website: Optional[str] = Field(default=None, max_length=500)
+    kind: str = Field(default="ngo", max_length=32)
+    municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
+
+
+# --- The directory (HSDS 3.0) -------------------------------------------------------------------
+
+
+class Service(SQLModel, table=True):
+    """HSDS service: one community activity (a walking group, a language café, an online course)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=300)
+    alternate_name: Optional[str] = Field(default=None, max_length=300)
+    description: str = ""
+    url: Optional[str] = Field(default=None, max_length=500)
+    email: Optional[str] = Field(default=None, max_length=200)
+    status: str = Field(default="active", max_length=32)
+    eligibility_description: Optional[str] = None
+    minimum_age: Optional[int] = None
+    maximum_age: Optional[int] = None
+    attending_type: str = Field(default="in_person", max_length=16)
+    fees_description: Optional[str] = None
+    is_free: bool = True
+    rolling_start: bool = False
+    start_date: Optional[date] = None
+    approval_status: str = Field(default="approved", max_length=16)
+    assured_date: Optional[date] = None
+    assurer_email: Optional[str] = Field(default=None, max_length=200)
+    municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Location(SQLModel, table=True):
+    """HSDS location: a physical meeting place or a virtual one (a URL)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
+    location_type: str = Field(default="physical", max_length=16)
+    name: Optional[str] = Field(default=None, max_length=300)
+    description: Optional[str] = None
+    url: Optional[str] = Field(default=None, max_length=500)
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
+
+
+class Address(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    location_id: int = Field(foreign_key="location.id", index=True)
+    address_1: str = Field(max_length=300)
+    city: str = Field(max_length=120)
+    region: Optional[str] = Field(default=None, max_length=120)
+    state_province: str = Field(default="", max_length=120)
+    postal_code: str = Field(max_length=16)
+    country: str = Field(max_length=2)
+    address_type: str = Field(default="physical", max_length=16)
+
+
+class ServiceAtLocation(SQLModel, table=True):
+    __tablename__ = "service_at_location"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    location_id: int = Field(foreign_key="location.id", index=True)
+
+
+class Contact(SQLModel, table=True):
+    """The activity's named contact person, for a warm handover."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    service_id: Optional[int] = Field(default=None, foreign_key="service.id", index=True)
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    name: str = Field(max_length=200)
+    title: Optional[str] = Field(default=None, max_length=200)
+    email: Optional[str] = Field(default=None, max_length=200)
+
+
+class Phone(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    service_id: Optional[int] = Field(default=None, foreign_key="service.id", index=True)
+    location_id: Optional[int] = Field(default=None, foreign_key="location.id")
+    organization_id: Optional[int] = Field(default=None, foreign_key="organization.id")
+    number: str = Field(max_length=40)
+    type: str = Field(default="voice", max_length=16)
+
+
+class Schedule(SQLModel, table=True):
+    """HSDS schedule with iCal RRULE fields (freq, interval, byday, ...) and opening times."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    freq: str = Field(default="WEEKLY", max_length=8)
+    interval: int = 1
+    byday: Optional[str] = Field(default=None, max_length=40)
+    bymonthday: Optional[str] = Field(default=None, max_length=40)
+    opens_at: Optional[time] = None
+    closes_at: Optional[time] = None
+    dtstart: Optional[date] = None
+    until: Optional[date] = None
+    count: Optional[int] = None
+    valid_from: Optional[date] = None
+    valid_to: Optional[date] = None
+    timezone: str = Field(default="Europe/Stockholm", max_length=40)
+    attending_type: Optional[str] = Field(default=None, max_length=16)
+    description: Optional[str] = None
+
+
+class TaxonomyTerm(SQLModel, table=True):
+    """A term in one of Lotsa's taxonomies: category, target_group, accessibility, language."""
+
+    __tablename__ = "taxonomy_term"
+    __table_args__ = (UniqueConstraint("taxonomy", "code"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    taxonomy: str = Field(max_length=32)
+    code: str = Field(max_length=64)
+    name_sv: str = Field(max_length=200)
+    name_da: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+
+
+class Attribute(SQLModel, table=True):
+    """HSDS attribute: links a service to a taxonomy term."""
+
+    __table_args__ = (
+        UniqueConstraint("service_id", "taxonomy_term_id"),
+        Index("ix_attribute_term_service", "taxonomy_term_id", "service_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    service_id: int = Field(foreign_key="service.id")
+    taxonomy_term_id: int = Field(foreign_key="taxonomy_term.id")
+    value: Optional[str] = Field(default=None, max_length=200)
+
+
+class CostOption(SQLModel, table=True):
+    __tablename__ = "cost_option"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    option: Optional[str] = Field(default=None, max_length=200)
+    amount: Optional[float] = None
+    currency: str = Field(default="SEK", max_length=3)
+    amount_description: Optional[str] = None
+
+
+class ServiceArea(SQLModel, table=True):
+    __tablename__ = "service_area"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    name: str = Field(max_length=200)
+    municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
+
+
+class ServiceCapacity(SQLModel, table=True):
+    """HSDS 3.1 service_capacity: free places, and when they were last updated."""
+
+    __tablename__ = "service_capacity"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
+    service_id: int = Field(foreign_key="service.id", unique=True)
+    available: Optional[int] = None
+    maximum: Optional[int] = None
+    unit: str = Field(default="places", max_length=32)
+    updated: datetime = Field(default_factory=utcnow)
+
+
+class ServiceChange(SQLModel, table=True):
+    """History of a directory entry: who changed which field, from what to what."""
+
+    __tablename__ = "service_change"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    at: datetime = Field(default_factory=utcnow)
+    field_name: str = Field(max_length=64)
+    old_value: Optional[str] = None
+    new_value: Optional[str] = None
+
+
+# --- Users and audit ------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """A Lotsa account: local (argon2id hash) or mapped from OpenID Connect by e-mail."""
+
+    __tablename__ = "app_user"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    email: Optional[str] = Field(default=None, max_length=200, unique=True)
+    display_name: str = Field(max_length=200)
+    password_hash: Optional[str] = Field(default=None, max_length=200)
+    role: str = Field(max_length=16)
+    is_active: bool = True
+    language: str = Field(default="sv", max_length=2)
+    failed_attempts: int = 0
+    locked_until: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: Optional[datetime] = None
+    password_changed_at: Optional[datetime] = None
+
+
+class UserCentre(SQLModel, table=True):
+    __tablename__ = "user_centre"
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    centre_id: int = Field(foreign_key="health_centre.id", primary_key=True)
+
+
+class UserOrganization(SQLModel, table=True):
+    __tablename__ = "user_organization"
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", primary_key=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only record of who did what to which patient; the database refuses UPDATE/DELETE."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_patient", "patient_pseudonym"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    user_id: Optional[int] = None
+    username: Optional[str] = Field(default=None, max_length=80)
+    role: Optional[str] = Field(default=None, max_length=16)
+    care_unit: Optional[str] = Field(default=None, max_length=32)
+    patient_pseudonym: Optional[str] = Field(default=None, max_length=20)
+    action: str = Field(max_length=64)
+    outcome: str = Field(max_length=16)
+    detail: Optional[str] = Field(default=None, max_length=500)
+
+
+# --- Patients and care ------------------------------------------------------------------------------
+
+
+class Patient(SQLModel, table=True):
+    """A pseudonymous patient. Identity (personnummer/CPR, name, phone) is encrypted in
+    `identity_enc`; `identity_hash` is an HMAC of the normalised national id for lookup."""
+
+    __table_args__ = (Index("ix_patient_centre", "centre_id", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    pseudonym: str = Field(max_length=20, unique=True)
+    centre_id: int = Field(foreign_key="health_centre.id")
+    identity_hash: Optional[str] = Field(default=None, max_length=64, unique=True)
+    identity_enc: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))
+    birth_year: Optional[int] = None
+    sex: Optional[str] = Field(default=None, max_length=8)
+    preferred_language: str = Field(default="sv", max_length=2)
+    contact_preference: str = Field(default="phone", max_length=16)
+    what_matters: Optional[str] = None
+    interests: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    anonymised_at: Optional[datetime] = None
+
+
+class PatientConsent(SQLModel, table=True):
+    """A consent given or withdrawn: kind is referral, share_contact or evaluation."""
+
+    __tablename__ = "patient_consent"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    kind: str = Field(max_length=32)
+    granted: bool
+    recorded_at: datetime = Field(default_factory=utcnow)
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class PatientNeed(SQLModel, table=True):
+    __tablename__ = "patient_need"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    need: str = Field(max_length=32)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class InstrumentResponse(SQLModel, table=True):
+    """One administration of an instrument (UCLA-3, SWEMWBS, ...): answers and stored scores."""
+
+    __tablename__ = "instrument_response"
+    __table_args__ = (
+        Index("ix_response_centre_date_score", "centre_id", "administered_on", "instrument", "score"),
+        Index("ix_response_patient", "patient_id", "instrument", "administered_on"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    centre_id: int = Field(foreign_key="health_centre.id")
+    enrolment_id: Optional[int] = Field(default=None, foreign_key="enrolment.id")
+    instrument: str = Field(max_length=16)
+    administered_on: date
+    timepoint_months: Optional[int] = None
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    total: Optional[float] = None
+    score: Optional[float] = None
+    band: Optional[str] = Field(default=None, max_length=32)
+    subscales: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    flags: Optional[str] = Field(default=None, max_length=200)
+    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Referral(SQLModel, table=True):
+    """A patient referred to an activity; never deleted. Status after FHIR Task."""
+
+    __table_args__ = (
+        Index("ix_referral_centre_created", "centre_id", "created_on", "status"),
+        Index("ix_referral_service", "service_id", "status"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    centre_id: int = Field(foreign_key="health_centre.id")
+    service_id: int = Field(foreign_key="service.id")
+    need: Optional[str] = Field(default=None, max_length=32)
+    status: str = Field(default="requested", max_length=20)
+    outcome_reason: Optional[str] = Field(default=None, max_length=32)
+    handover_method: Optional[str] = Field(default=None, max_length=16)
+    handover_at: Optional[datetime] = None
+    created_on: date
+    updated_at: datetime = Field(default_factory=utcnow)
+    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
+
+
+class ReferralEvent(SQLModel, table=True):
+    """One status change of a referral: the full history."""
+
+    __tablename__ = "referral_event"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    status: str = Field(max_length=20)
+    reason: Optional[str] = Field(default=None, max_length=32)
+    note: Optional[str] = None
+    at: datetime = Field(default_factory=utcnow)
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class Programme(SQLModel, table=True):
+    """A follow-up programme: its time points (months), instruments and optional study arms."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name_sv: str = Field(max_length=200)
+    name_da: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    timepoints: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    instruments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    with_measures: bool = False
+    arms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cost_per_participant: Optional[float] = None
+
+
+class Enrolment(SQLModel, table=True):
+    __table_args__ = (Index("ix_enrolment_centre", "centre_id", "enrolled_on"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    programme_id: int = Field(foreign_key="programme.id")
+    centre_id: int = Field(foreign_key="health_centre.id")
+    enrolled_on: date
+    arm: Optional[str] = Field(default=None, max_length=32)
+    status: str = Field(default="active", max_length=16)
+
+
+class ArmAllocation(SQLModel, table=True):
+    """Allocation log of a randomised programme: sequence number, seed and the arm drawn."""
+
+    __tablename__ = "arm_allocation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    sequence_no: int
+    arm: str = Field(max_length=32)
+    enrolment_id: Optional[int] = Field(default=None, foreign_key="enrolment.id")
+    allocated_at: Optional[datetime] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class FollowUp(SQLModel, table=True):
+    __tablename__ = "follow_up"
+    __table_args__ = (Index("ix_follow_up_centre_due", "centre_id", "due_on", "status"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    centre_id: int = Field(foreign_key="health_centre.id")
+    timepoint_months: int
+    due_on: date
+    status: str = Field(default="due", max_length=16)
+    completed_on: Optional[date] = None
+
+
+class CoachingContact(SQLModel, table=True):
+    """A coaching contact (motivational interviewing): visit, phone or video."""
+
+    __tablename__ = "coaching_contact"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    centre_id: int = Field(foreign_key="health_centre.id")
+    contact_on: date
+    mode: str = Field(max_length=8)
+    minutes: int
+    notes: Optional[str] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class HealthMeasure(SQLModel, table=True):
+    __tablename__ = "health_measure"
+    __table_args__ = (Index("ix_measure_centre_date", "centre_id", "measured_on"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    centre_id: int = Field(foreign_key="health_centre.id")
+    measured_on: date
+    systolic: Optional[int] = None
+    diastolic: Optional[int] = None
+    hba1c: Optional[float] = None
+    waist_cm: Optional[float] = None
+    weight_kg: Optional[float] = None
+
+
+class UnmetNeed(SQLModel, table=True):
+    """A need with no fitting activity, recorded without identity for the gap analysis."""
+
+    __tablename__ = "unmet_need"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    centre_id: Optional[int] = Field(default=None, foreign_key="health_centre.id")
+    municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id", index=True)
+    need: str = Field(max_length=32)
+    area: Optional[str] = Field(default=None, max_length=120)
+    days: Optional[str] = Field(default=None, max_length=40)
+    time_of_day: Optional[str] = Field(default=None, max_length=16)
+    age_group: Optional[str] = Field(default=None, max_length=16)
+    sex: Optional[str] = Field(default=None, max_length=8)
+    recorded_on: date
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class Signposting(SQLModel, table=True):
+    """A volunteer community connector's signposting, with no identity."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    logged_on: date
+    setting: str = Field(max_length=32)
+    need: str = Field(max_length=32)
+    service_id: Optional[int] = Field(default=None, foreign_key="service.id")
+    passed_to_connector: bool = False
+    municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")

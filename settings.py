@@ -1,0 +1,93 @@
+"""Lotsa's configuration, read from environment variables (documented in README.md).
+
+Nothing here imports Streamlit or SQLAlchemy, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DATA_DIR = ROOT / "data"
+
+# Every environment variable Lotsa reads, with its meaning; tests check the README lists them all.
+ENV_VARS: dict[str, str] = {
+    "LOTSA_DB_URL": "Database URL; default sqlite:///data/lotsa.db",
+    "LOTSA_SECRET_KEY": "Base64 32-byte master key for identity encryption and lookup hashes",
+    "LOTSA_DEMO": "1 to run in demo mode (demo accounts, demo data, labelled on the login page)",
+    "LOTSA_ENV": "production (default) or development",
+    "LOTSA_IDLE_MINUTES": "Idle timeout in minutes (default 30)",
+    "LOTSA_ABSOLUTE_HOURS": "Absolute session lifetime in hours (default 12)",
+    "LOTSA_LOCKOUT_ATTEMPTS": "Failed logins before lockout (default 5)",
+    "LOTSA_LOCKOUT_MINUTES": "Lockout duration in minutes (default 15)",
+    "LOTSA_TEST_PG_URL": "Tests only: Postgres server URL for the Postgres suite",
+    "LOTSA_REQUIRE_PG": "Tests only: 1 makes a missing Postgres a failure instead of a skip",
+    "LOTSA_REQUIRE_BROWSER": "Tests only: 1 makes a missing Chromium a failure instead of a skip",
+    "LOTSA_CHROMIUM": "Tests only: path to Chromium (default /usr/bin/chromium)",
+}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{DATA_DIR / 'lotsa.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str
+    demo: bool
+    development: bool
+    idle_minutes: int
+    absolute_hours: int
+    lockout_attempts: int
+    lockout_minutes: int
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh, so tests and the CLI can change the environment between calls."""
+    return Settings(
+        db_url=os.environ.get("LOTSA_DB_URL") or default_db_url(),
+        demo=os.environ.get("LOTSA_DEMO", "") in {"1", "true", "yes"},
+        development=os.environ.get("LOTSA_ENV", "production") == "development",
+        idle_minutes=_int("LOTSA_IDLE_MINUTES", 30),
+        absolute_hours=_int("LOTSA_ABSOLUTE_HOURS", 12),
+        lockout_attempts=_int("LOTSA_LOCKOUT_ATTEMPTS", 5),
+        lockout_minutes=_int("LOTSA_LOCKOUT_MINUTES", 15),
+    )
+
+
+class MissingSecretKey(RuntimeError):
+    pass
+
+
+def master_key() -> bytes:
+    """The 32-byte master key from LOTSA_SECRET_KEY.
+
+    In demo mode only, a key is generated once into data/secret.key (mode 0600) so that
+    `make run` works on a fresh clone; a real install must set the variable.
+    """
+    raw = os.environ.get("LOTSA_SECRET_KEY", "").strip()
+    if raw:
+        key = base64.b64decode(raw)
+        if len(key) != 32:
+            raise MissingSecretKey("LOTSA_SECRET_KEY must be 32 bytes, base64-encoded")
+        return key
+    if not get_settings().demo:
+        raise MissingSecretKey(
+            "LOTSA_SECRET_KEY is not set. Generate one with: python manage.py gen-key"
+        )
+    path = DATA_DIR / "secret.key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.b64encode(secrets.token_bytes(32)).decode())
+    return base64.b64decode(path.read_text().strip())
