@@ -81,9 +81,7 @@ def master_key() -> bytes:
             raise MissingSecretKey("LOTSA_SECRET_KEY must be 32 bytes, base64-encoded")
         return key
     if not get_settings().demo:
-        raise MissingSecretKey(
-            "LOTSA_SECRET_KEY is not set. Generate one with: python manage.py gen-key"
-        )
+        raise MissingSecretKey("LOTSA_SECRET_KEY is not set. Generate one with: python manage.py gen-key")
     path = DATA_DIR / "secret.key"
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -91,3 +89,13 @@ def master_key() -> bytes:
         with os.fdopen(fd, "w") as fh:
             fh.write(base64.b64encode(secrets.token_bytes(32)).decode())
     return base64.b64decode(path.read_text().strip())
+
+
+# Demo accounts exist only in demo mode (LOTSA_DEMO=1); the login page lists them.
+DEMO_PASSWORD = "lotsa-demo-2026"
+DEMO_ACCOUNTS: tuple[tuple[str, str], ...] = (
+    ("demo-connector", "connector"),
+    ("demo-manager", "manager"),
+    ("demo-partner", "partner"),
+    ("demo-admin", "admin"),
+)

@@ -39,7 +39,7 @@ def is_sqlite(url: str) -> bool:
 
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy, not the driver, issue BEGIN, so we can choose IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -50,7 +50,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn):
         immediate = conn.get_execution_options().get("lotsa_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -1,7 +1,8 @@
 """Lotsa's tables: the directory (HSDS 3.0 names), patients and their care, users and audit.
 
 Imported once, here only: defining a table anywhere else breaks on Streamlit's second rerun.
-Datetimes are timezone-aware UTC (SQLModel's UTCDateTime). Integer keys join fast; HSDS objects also carry a stable `hsds_id` (UUID).
+Datetimes are timezone-aware UTC (SQLModel's UTCDateTime). Integer keys join fast; HSDS
+objects also carry a stable `hsds_id` (UUID).
 """
 
 from __future__ import annotations

@@ -1,0 +1,74 @@
+"""Which pages exist and who may see them. Adding a page for a role is one line in PAGES."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = ("admin", "manager", "connector", "partner")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str  # also the translation key suffix: page.<key>
+    path: str
+    icon: str
+    roles: tuple[str, ...]
+    section: str = "main"
+    url_path: str | None = None
+    default_for: tuple[str, ...] = ()
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(
+        "home_connector",
+        "app_pages/home_connector.py",
+        ":material/home:",
+        ("connector",),
+        url_path="home",
+        default_for=("connector",),
+    ),
+    PageSpec(
+        "home_manager",
+        "app_pages/home_manager.py",
+        ":material/home:",
+        ("manager",),
+        url_path="home",
+        default_for=("manager",),
+    ),
+    PageSpec(
+        "home_partner",
+        "app_pages/home_partner.py",
+        ":material/home:",
+        ("partner",),
+        url_path="home",
+        default_for=("partner",),
+    ),
+    PageSpec(
+        "home_admin",
+        "app_pages/home_admin.py",
+        ":material/home:",
+        ("admin",),
+        url_path="home",
+        default_for=("admin",),
+    ),
+    PageSpec("admin_users", "app_pages/admin_users.py", ":material/group:", ("admin",), section="admin"),
+    PageSpec("audit_log", "app_pages/audit_log.py", ":material/policy:", ("admin",), section="admin"),
+    PageSpec("account", "app_pages/account.py", ":material/person:", ALL_ROLES, section="account"),
+)
+
+LOGIN_PAGE = PageSpec("login", "app_pages/login.py", ":material/login:", (), url_path="login")
+
+
+def pages_for(role: str | None) -> list[PageSpec]:
+    return [p for p in PAGES if role in p.roles]
+
+
+def spec(key: str) -> PageSpec:
+    for page in (*PAGES, LOGIN_PAGE):
+        if page.key == key:
+            return page
+    raise KeyError(key)
+
+
+def allowed(key: str, role: str | None) -> bool:
+    return role is not None and role in spec(key).roles
