@@ -8,7 +8,7 @@ any language or defined twice.
 from __future__ import annotations
 
 import json
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("sv", "da", "en")
