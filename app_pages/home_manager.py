@@ -1,0 +1,27 @@
+"""Manager home: the centres the manager is responsible for, counts suppressed below five."""
+
+import streamlit as st
+
+from components.i18n import t
+from components.session import guard
+from services.home import manager_centres
+
+principal = guard("home_manager")
+rows = manager_centres(principal)
+
+st.title(t("home.hello", name=principal.display_name))
+st.subheader(t("home.manager.centres"))
+if not rows:
+    st.info(t("home.manager.empty"))
+else:
+    st.dataframe(
+        {
+            t("home.manager.centre"): [r.centre for r in rows],
+            t("home.manager.patients"): [r.patients for r in rows],
+            t("home.manager.screened_90d"): [r.screened_90d for r in rows],
+            t("home.manager.referrals_90d"): [r.referrals_90d for r in rows],
+        },
+        hide_index=True,
+        use_container_width=True,
+    )
+    st.caption(t("home.manager.suppression_note"))
