@@ -4,8 +4,8 @@ patient read and write, centre scoping in the service layer, and no identity in 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
