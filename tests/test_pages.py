@@ -8,6 +8,7 @@ the session at the next interaction.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -19,6 +20,7 @@ from services.users import set_active
 from tests.factories import PASSWORD, make_world
 
 ROLES = ("admin", "manager", "connector", "partner")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def world(sqlite_url):
 
 
 def app() -> AppTest:
-    return AppTest.from_file("app.py", default_timeout=60)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
 
 
 def logged_in(world, role: str) -> AppTest:
