@@ -1,0 +1,235 @@
+"""Lotsa's command line: `python manage.py <command>`. Every command uses LOTSA_DB_URL.
+
+Commands:
+  migrate                          apply the Alembic migrations (the same on SQLite and Postgres)
+  create-admin [--username U --name N --email E]
+                                   create the first admin; the password is typed twice at a prompt
+  demo                             migrate, then seed the demo region if the database is empty
+                                   (demo mode only: LOTSA_DEMO=1)
+  synthetic --size SIZE            migrate, then fill an empty database with benchmark data
+                                   (clinic, region or national)
+  backup PATH                      online backup (SQLite backup API; Postgres pg_dump)
+  restore PATH [--yes]             restore a backup after typing "yes" (or with --yes)
+  gen-key                          print a new LOTSA_SECRET_KEY
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import secrets
+import sys
+import time
+from collections.abc import Callable
+
+COMMANDS = ("migrate", "create-admin", "demo", "synthetic", "backup", "restore", "gen-key")
+
+
+def _db_url() -> str:
+    from settings import get_settings
+
+    return get_settings().db_url
+
+
+def _print_err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _ask(prompt: str, *, secret: bool = False) -> str:
+    """Read one answer: from the terminal when there is one, else one line of stdin (scripts, tests).
+
+    getpass reads /dev/tty even when stdin is a pipe, so piped input needs its own path.
+    """
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt) if secret else input(prompt)
+    sys.stderr.write(prompt + "\n")
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError(prompt.strip().rstrip(":"))
+    return line.rstrip("\r\n")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+
+    upgrade(_db_url())
+    print("Database is at the latest migration.")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from locales import translate
+    from services.errors import ValidationError
+    from services.users import create_first_admin
+
+    try:
+        username = args.username or _ask("Username: ")
+        password = _ask("Password: ", secret=True)
+        repeat = _ask("Password again: ", secret=True)
+    except (EOFError, KeyboardInterrupt) as stop:
+        _print_err(f"Cancelled: no input for {stop or 'the prompt'}. Nothing was created.")
+        return 1
+    if password != repeat:
+        _print_err(f"password: {translate('error.password_mismatch', 'en')}")
+        return 1
+    try:
+        user_id = create_first_admin(
+            username=username, display_name=args.name or "", password=password, email=args.email
+        )
+    except ValidationError as invalid:
+        for field, (key, params) in invalid.fields.items():
+            text = translate(key, "en", **params)
+            if text == key:  # no English text for this key yet: say it in words rather than as a key
+                text = key.rsplit(".", 1)[-1].replace("_", " ").capitalize() + "."
+            _print_err(f"{field}: {text}")
+        return 1
+    print(f"Created admin {username.strip().lower()} (id {user_id}).")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from db.demo import seed_demo
+    from db.migrate import upgrade
+    from settings import get_settings
+
+    if not get_settings().demo:
+        _print_err(
+            "The demo region includes accounts with a published password, so it is seeded only in demo "
+            "mode: run LOTSA_DEMO=1 python manage.py demo, on a database used for demonstrations only."
+        )
+        return 1
+    url = _db_url()
+    upgrade(url)
+    started = time.perf_counter()
+    if seed_demo(url):
+        print(f"Seeded the demo region in {time.perf_counter() - started:.1f} s.")
+    else:
+        print("The database already has data; the demo region was not seeded.")
+    return 0
+
+
+def cmd_synthetic(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+    from db.synthetic import SyntheticDataError, describe, generate
+
+    url = _db_url()
+    upgrade(url)
+    print(f"Generating {describe(args.size)}")
+    started = time.perf_counter()
+
+    def progress(phase: str, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        sys.stdout.write(f"\r  {phase:<10} {done:>10,} / {total:<10,} {elapsed:6.0f} s")
+        sys.stdout.flush()
+
+    try:
+        rows = generate(args.size, url, progress)
+    except SyntheticDataError as refused:
+        print()
+        _print_err(str(refused))
+        return 1
+    elapsed = time.perf_counter() - started
+    total = sum(rows.values())
+    print(f"\nWrote {total:,} rows in {elapsed:.0f} s ({total / max(elapsed, 1e-9):,.0f} rows/s):")
+    for table in ("health_centre", "service", "patient", "instrument_response", "referral", "follow_up"):
+        print(f"  {table:<20} {rows.get(table, 0):>12,}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from db.backup import BackupError, backup
+
+    try:
+        written = backup(args.path, _db_url())
+    except BackupError as failed:
+        _print_err(str(failed))
+        return 1
+    print(f"Backup written to {written} ({written.stat().st_size:,} bytes).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from db.backup import BackupError, restore
+    from db.migrate import upgrade
+
+    url = _db_url()
+    if not args.yes:
+        print(f"This replaces ALL data in {_redact(url)} with the backup {args.path}.")
+        try:
+            answer = _ask('Type "yes" to continue: ')
+        except (EOFError, KeyboardInterrupt):
+            answer = ""
+        if answer.strip().lower() != "yes":
+            print("Restore cancelled; nothing was changed.")
+            return 1
+    try:
+        result = restore(args.path, url)
+    except BackupError as failed:
+        _print_err(str(failed))
+        return 1
+    if result.needs_migrate:
+        upgrade(url)
+        print(f"Restored (revision {result.revision}) and migrated to {result.head}.")
+    else:
+        print(f"Restored (revision {result.revision}).")
+    return 0
+
+
+def cmd_gen_key(args: argparse.Namespace) -> int:
+    print(base64.b64encode(secrets.token_bytes(32)).decode())
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manage.py",
+        description="Lotsa command line. Every command uses LOTSA_DB_URL (default: sqlite:///data/lotsa.db).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        handlers[name] = handler
+        return sub.add_parser(name, help=help_, description=help_)
+
+    add("migrate", cmd_migrate, "apply the Alembic migrations")
+    admin = add("create-admin", cmd_create_admin, "create the first admin (password typed twice at a prompt)")
+    admin.add_argument("--username", help="login name (asked for when left out)")
+    admin.add_argument("--name", help="display name (default: the username)")
+    admin.add_argument("--email", help="e-mail, for single sign-on mapping")
+    add("demo", cmd_demo, "migrate, then seed the demo region on an empty database")
+    synthetic = add("synthetic", cmd_synthetic, "migrate, then fill an empty database with benchmark data")
+    synthetic.add_argument("--size", required=True, choices=("clinic", "region", "national"))
+    add("backup", cmd_backup, "online backup to PATH (SQLite backup API; Postgres pg_dump)").add_argument(
+        "path", metavar="PATH"
+    )
+    restore = add("restore", cmd_restore, 'restore the backup at PATH after typing "yes"')
+    restore.add_argument("path", metavar="PATH")
+    restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add("gen-key", cmd_gen_key, "print a new base64 32-byte LOTSA_SECRET_KEY")
+    parser.set_defaults(_handlers=handlers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from settings import MissingSecretKey
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args._handlers[args.command](args)
+    except MissingSecretKey as missing:
+        _print_err(str(missing))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
