@@ -804,6 +804,15 @@ class _DemoSeeder:
         service_rows = []
         for oi, category, template in plans:
             service_rows.append(self._service_row(oi, category, template, venues_by_org[oi][0][1]))
+        # The demo partner has one new activity waiting for approval, so its home page shows one.
+        newest = max(i for i, plan in enumerate(plans) if plan[0] == self.partner_org_index)
+        service_rows[newest].update(
+            approval_status="pending",
+            assured_date=None,
+            assurer_email=None,
+            created_at=at(self.today - timedelta(days=3), 9),
+            updated_at=at(self.today - timedelta(days=3), 9),
+        )
         service_ids = _insert(self.s, Service, service_rows)
         self.services: list[_ServiceInfo] = []
         for sid, (oi, category, template), row in zip(service_ids, plans, service_rows, strict=True):
