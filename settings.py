@@ -24,6 +24,9 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_ABSOLUTE_HOURS": "Absolute session lifetime in hours (default 12)",
     "LOTSA_LOCKOUT_ATTEMPTS": "Failed logins before lockout (default 5)",
     "LOTSA_LOCKOUT_MINUTES": "Lockout duration in minutes (default 15)",
+    "LOTSA_STALE_DAYS": "Days after which an activity not verified counts as stale (default 90)",
+    "LOTSA_SUGGESTIONS_PER_HOUR": "Public suggestions accepted per sender and hour (default 5)",
+    "LOTSA_GEOCODER_URL": "Optional Nominatim-compatible geocoder URL; empty (default) means off",
     "LOTSA_TEST_PG_URL": "Tests only: Postgres server URL for the Postgres suite",
     "LOTSA_REQUIRE_PG": "Tests only: 1 makes a missing Postgres a failure instead of a skip",
     "LOTSA_REQUIRE_BROWSER": "Tests only: 1 makes a missing Chromium a failure instead of a skip",
@@ -49,6 +52,9 @@ class Settings:
     absolute_hours: int
     lockout_attempts: int
     lockout_minutes: int
+    stale_days: int = 90
+    suggestions_per_hour: int = 5
+    geocoder_url: str = ""
 
 
 def get_settings() -> Settings:
@@ -61,6 +67,9 @@ def get_settings() -> Settings:
         absolute_hours=_int("LOTSA_ABSOLUTE_HOURS", 12),
         lockout_attempts=_int("LOTSA_LOCKOUT_ATTEMPTS", 5),
         lockout_minutes=_int("LOTSA_LOCKOUT_MINUTES", 15),
+        stale_days=_int("LOTSA_STALE_DAYS", 90),
+        suggestions_per_hour=_int("LOTSA_SUGGESTIONS_PER_HOUR", 5),
+        geocoder_url=os.environ.get("LOTSA_GEOCODER_URL", "").strip(),
     )
 
 

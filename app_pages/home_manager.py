@@ -22,6 +22,6 @@ else:
             t("home.manager.referrals_90d"): [r.referrals_90d for r in rows],
         },
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     st.caption(t("home.manager.suppression_note"))

@@ -27,10 +27,12 @@ def field_errors(error: ServiceError) -> dict[str, str]:
     return {name: t(key, **params) for name, (key, params) in fields.items()}
 
 
-def show_service_error(error: ServiceError) -> None:
-    """Show what is wrong, field by field, without clearing the form."""
+def show_service_error(error: ServiceError, labels: dict[str, str] | None = None) -> None:
+    """Show what is wrong, field by field (named by its label), without clearing the form."""
     messages = field_errors(error)
     if messages:
-        st.error(t(error.key) + "\n\n" + "\n".join(f"- {m}" for m in messages.values()))
+        labels = labels or {}
+        lines = [f"- **{labels[name]}**: {m}" if name in labels else f"- {m}" for name, m in messages.items()]
+        st.error(t(error.key) + "\n\n" + "\n".join(lines))
     else:
         st.error(error_text(error))

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ALL_ROLES = ("admin", "manager", "connector", "partner")
+# Pseudo-role for visitors who are not logged in: public directory pages list it in `roles`.
+PUBLIC = "public"
+EVERYONE = (*ALL_ROLES, PUBLIC)
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,7 @@ class PageSpec:
     section: str = "main"
     url_path: str | None = None
     default_for: tuple[str, ...] = ()
+    hidden: bool = False  # reachable by link and st.switch_page, not listed in the menu
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -53,6 +57,12 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("admin_users", "app_pages/admin_users.py", ":material/group:", ("admin",), section="admin"),
     PageSpec("audit_log", "app_pages/audit_log.py", ":material/policy:", ("admin",), section="admin"),
+    PageSpec(
+        "directory", "app_pages/directory.py", ":material/travel_explore:", EVERYONE, section="directory"
+    ),
+    PageSpec(
+        "activity", "app_pages/activity.py", ":material/event:", EVERYONE, section="directory", hidden=True
+    ),
     PageSpec("account", "app_pages/account.py", ":material/person:", ALL_ROLES, section="account"),
 )
 
@@ -60,6 +70,8 @@ LOGIN_PAGE = PageSpec("login", "app_pages/login.py", ":material/login:", (), url
 
 
 def pages_for(role: str | None) -> list[PageSpec]:
+    """The pages a role sees; None (not logged in) sees the public ones."""
+    role = role or PUBLIC
     return [p for p in PAGES if role in p.roles]
 
 
@@ -71,4 +83,4 @@ def spec(key: str) -> PageSpec:
 
 
 def allowed(key: str, role: str | None) -> bool:
-    return role is not None and role in spec(key).roles
+    return (role or PUBLIC) in spec(key).roles

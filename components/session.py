@@ -100,9 +100,13 @@ def current() -> Principal | None:
     return st.session_state.get(_PRINCIPAL)
 
 
-def guard(page_key: str) -> Principal:
-    """Every page's first line: stop unless the logged-in user's role may see this page."""
+def guard(page_key: str, *, public: bool = False) -> Principal | None:
+    """Every page's first line: stop unless the logged-in user's role may see this page.
+
+    Public pages pass `public=True` and get None for a visitor who is not logged in."""
     principal = current()
+    if public and principal is None and allowed(page_key, None):
+        return None
     if principal is None or not allowed(page_key, principal.role):
         audit.record_now(principal, f"page.{page_key}", "denied")
         st.error(t("error.access_denied"))

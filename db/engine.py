@@ -55,12 +55,18 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    url = normalise_url(url)
+def _ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file but not its folder (data/ does not exist in a fresh clone)."""
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    _ensure_sqlite_folder(url)
+    if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         _install_sqlite_hooks(engine)
         return engine
@@ -109,5 +115,7 @@ def write_session(url: str | None = None) -> Iterator[Session]:
 
 
 def unpooled_engine(url: str) -> Engine:
-    """A throwaway engine for admin tasks (create database, backup) that must not be pooled."""
-    return create_engine(normalise_url(url), poolclass=NullPool)
+    """A throwaway engine for admin tasks (migrate, create database, backup) that must not be pooled."""
+    url = normalise_url(url)
+    _ensure_sqlite_folder(url)
+    return create_engine(url, poolclass=NullPool)

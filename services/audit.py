@@ -97,8 +97,7 @@ def require_role(principal: Principal | None, *roles: str, action: str) -> Princ
 AUDIT_PAGE_SIZE = 100
 
 
-def search_events(
-    principal: Principal,
+def _filters(
     *,
     username: str | None = None,
     action: str | None = None,
@@ -106,10 +105,7 @@ def search_events(
     patient_pseudonym: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    page: int = 0,
-) -> tuple[list[AuditEvent], int]:
-    """One page of audit events, newest first, and the total count; admins only."""
-    require_role(principal, "admin", action="audit.search")
+):
     filters = []
     if username:
         filters.append(col(AuditEvent.username) == username.strip())
@@ -123,6 +119,15 @@ def search_events(
         filters.append(col(AuditEvent.at) >= since)
     if until:
         filters.append(col(AuditEvent.at) < until)
+    return filters
+
+
+def search_events(principal: Principal, *, page: int = 0, **criteria) -> tuple[list[AuditEvent], int]:
+    """One page of audit events, newest first, and the total count; admins only.
+
+    `criteria`: username, action (prefix), outcome, patient_pseudonym, since, until."""
+    require_role(principal, "admin", action="audit.search")
+    filters = _filters(**criteria)
     with read_session() as session:
         total = session.exec(select(func.count()).select_from(AuditEvent).where(*filters)).one()
         rows = session.exec(
@@ -135,3 +140,24 @@ def search_events(
     with write_session() as session:
         record(session, principal, "audit.search", detail=f"page={page} total={total}")
     return list(rows), int(total)
+
+
+EXPORT_LIMIT = 100_000
+EXPORT_COLUMNS = ("at", "username", "role", "care_unit", "patient_pseudonym", "action", "outcome", "detail")
+
+
+def export_events(principal: Principal, **criteria) -> tuple[str, int]:
+    """The matching events (newest first, at most EXPORT_LIMIT) as formula-safe CSV; the export is audited."""
+    from domain.csv_safety import to_csv
+
+    require_role(principal, "admin", action="audit.export")
+    filters = _filters(**criteria)
+    columns = [getattr(AuditEvent, c) for c in EXPORT_COLUMNS]
+    with read_session() as session:
+        rows = session.exec(
+            select(*columns).where(*filters).order_by(col(AuditEvent.id).desc()).limit(EXPORT_LIMIT)
+        ).all()
+    with write_session() as session:
+        record(session, principal, "audit.export", detail=f"rows={len(rows)}")
+    text = to_csv(EXPORT_COLUMNS, ([r[0].isoformat(timespec="seconds"), *r[1:]] for r in rows))
+    return text, len(rows)

@@ -3,15 +3,16 @@ lockout after repeated failures, and the principal reloaded on every interaction
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from db.engine import read_session, write_session
-from db.models import HealthCentre, User, UserCentre, UserOrganization, utcnow
+from db.models import HealthCentre, Organization, User, UserCentre, UserOrganization, utcnow
 from domain.security import hash_password, password_hasher, verify_password
 from services import audit
-from services.errors import LoginFailed, ValidationError
+from services.errors import LoginFailed, NotFound, ValidationError
 from services.principal import Principal
 from settings import get_settings
 
@@ -130,12 +131,16 @@ def change_password(principal: Principal, *, current: str, new: str, repeat: str
     errors = validate_password(new, username=principal.username)
     if new != repeat:
         errors["repeat"] = ("error.password_mismatch", {})
-    with write_session() as session:
+    with read_session() as session:
         user = session.get(User, principal.user_id)
         if user is None or not verify_password(user.password_hash, current):
             errors["current"] = ("error.password_wrong", {})
-        if errors:
-            raise ValidationError(errors)
+    if errors:
+        if "current" in errors:
+            audit.record_now(principal, "account.password_change", "failed", detail="wrong current password")
+        raise ValidationError(errors)
+    with write_session() as session:
+        user = session.get(User, principal.user_id)
         user.password_hash = hash_password(new)
         user.password_changed_at = utcnow()
         session.add(user)
@@ -152,3 +157,35 @@ def set_language(principal: Principal, language: str) -> None:
         if user is not None:
             user.language = language
             session.add(user)
+
+
+@dataclass(frozen=True)
+class AccountDetails:
+    username: str
+    display_name: str
+    role: str
+    email: str | None
+    scope: tuple[str, ...]
+    has_password: bool
+
+
+def account_details(principal: Principal) -> AccountDetails:
+    """What the account page shows about the logged-in user: name, role, scope by name."""
+    with read_session() as session:
+        user = session.get(User, principal.user_id)
+        if user is None:
+            raise NotFound()
+        centres = session.exec(
+            select(HealthCentre.name).where(col(HealthCentre.id).in_(principal.centre_ids))
+        ).all()
+        orgs = session.exec(
+            select(Organization.name).where(col(Organization.id).in_(principal.organization_ids))
+        ).all()
+        return AccountDetails(
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            email=user.email,
+            scope=tuple(sorted(centres)) + tuple(sorted(orgs)),
+            has_password=user.password_hash is not None,
+        )

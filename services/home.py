@@ -123,7 +123,7 @@ def manager_centres(principal: Principal, today: date | None = None) -> list[Cen
     centres = tuple(principal.centre_ids)
     with read_session() as s:
         names = dict(
-            s.exec(select(HealthCentre.id, HealthCentre.name).where(col(HealthCentre.id).in_(centres)))
+            s.exec(select(HealthCentre.id, HealthCentre.name).where(col(HealthCentre.id).in_(centres))).all()
         )
         patients = dict(
             s.exec(

@@ -77,7 +77,7 @@ def register_patient(
         errors["national_id"] = (f"error.national_id_{bad.reason}", {})
     name = (name or "").strip()
     if not name:
-        errors["name"] = ("error.required", {"field": "name"})
+        errors["name"] = ("error.required", {})
     elif len(name) > 200:
         errors["name"] = ("error.too_long", {"n": 200})
     phone = (phone or "").strip()

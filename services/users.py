@@ -77,7 +77,7 @@ def _validate_new(
     elif session.exec(select(User.id).where(User.username == username)).first():
         errors["username"] = ("error.username_taken", {})
     if not display_name:
-        errors["display_name"] = ("error.required", {"field": "display_name"})
+        errors["display_name"] = ("error.required", {})
     elif len(display_name) > 200:
         errors["display_name"] = ("error.too_long", {"n": 200})
     if email:
@@ -292,7 +292,7 @@ def update_user(
         if user.id == principal.user_id and role != "admin":
             errors["role"] = ("error.cannot_demote_self", {})
         if not display_name:
-            errors["display_name"] = ("error.required", {"field": "display_name"})
+            errors["display_name"] = ("error.required", {})
         elif len(display_name) > 200:
             errors["display_name"] = ("error.too_long", {"n": 200})
         if email and (not EMAIL_RE.match(email) or len(email) > 200):

@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from components.navigation import PAGES, pages_for
+from components.navigation import PAGES, PUBLIC, pages_for
 from locales import translate
 from services.users import set_active
 from tests.factories import PASSWORD, make_world
@@ -61,13 +61,23 @@ def test_fresh_session_sees_only_login(world):
     assert len(at.text_input) == 2
 
 
-@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.key)
+@pytest.mark.parametrize("spec", [p for p in PAGES if PUBLIC not in p.roles], ids=lambda s: s.key)
 def test_deep_link_before_first_run_shows_login(world, spec):
     at = app()
     at.switch_page(spec.path)
     at.run()
     assert not at.exception
     assert is_login_page(at)
+
+
+@pytest.mark.parametrize("spec", [p for p in PAGES if PUBLIC in p.roles], ids=lambda s: s.key)
+def test_deep_link_to_a_public_page_renders_it_for_a_visitor(world, spec):
+    at = app()
+    at.switch_page(spec.path)
+    at.run()
+    assert not at.exception, at.exception
+    assert not is_login_page(at)
+    assert translate("error.access_denied", "sv") not in texts(at)
 
 
 def test_login_form_logs_in_and_shows_home(world):
