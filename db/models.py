@@ -251,6 +251,28 @@ class ServiceChange(SQLModel, table=True):
     new_value: Optional[str] = None
 
 
+class DirectorySuggestion(SQLModel, table=True):
+    """A proposal from the public suggestion form (a new activity, or a correction to one) waiting
+    in the moderation queue; nothing in it is public until a manager or admin approves it."""
+
+    __tablename__ = "directory_suggestion"
+    __table_args__ = (Index("ix_directory_suggestion_status", "status", "created_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # new | correction
+    service_id: Optional[int] = Field(default=None, foreign_key="service.id", index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    message: Optional[str] = Field(default=None, max_length=2000)
+    submitter_name: Optional[str] = Field(default=None, max_length=200)
+    submitter_email: Optional[str] = Field(default=None, max_length=200)
+    client_key: str = Field(max_length=64, index=True)  # keyed hash of the sender, for rate limits
+    status: str = Field(default="pending", max_length=16)  # pending | approved | rejected
+    created_at: datetime = Field(default_factory=utcnow)
+    reviewed_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    reviewed_at: Optional[datetime] = None
+    review_note: Optional[str] = Field(default=None, max_length=1000)
+    created_service_id: Optional[int] = Field(default=None, foreign_key="service.id")
+
+
 # --- Users and audit ------------------------------------------------------------------------------
 
 

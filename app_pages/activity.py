@@ -1,0 +1,165 @@
+"""One activity, with all a connector needs to refer by phone: when, where, who to call, cost."""
+
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from components import maps
+from components.directory_filters import escape_md, filter_params
+from components.i18n import current_language, t
+from components.navigation import allowed
+from components.session import guard
+from domain.schedules import format_occurrence
+from services.directory import activity_detail, may_edit
+from services.errors import ServiceError
+from settings import get_settings
+
+principal = guard("activity", public=True)
+lang = current_language()
+ROOT = Path(__file__).resolve().parents[1]
+EDIT_PAGE = "app_pages/activity_edit.py"
+
+
+def _ages(low: int | None, high: int | None) -> str | None:
+    if low is not None and high is not None:
+        return t("activity.ages_between", low=low, high=high)
+    if low is not None:
+        return t("activity.ages_from", low=low)
+    if high is not None:
+        return t("activity.ages_to", high=high)
+    return None
+
+
+def _history(service_id: int) -> list[dict] | None:
+    """The change history, when the editing service that keeps it is installed."""
+    try:
+        from services.directory_edit import history
+    except ImportError:
+        return None
+    try:
+        entries = history(service_id)
+    except (ServiceError, TypeError):
+        return None
+    return [asdict(e) if is_dataclass(e) else dict(e) for e in entries or []]
+
+
+def _back() -> None:
+    st.page_link(
+        "app_pages/directory.py",
+        label=t("activity.back"),
+        icon=":material/arrow_back:",
+        query_params=filter_params(),
+    )
+
+
+raw_id = st.query_params.get("id", "")
+service_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12 else None
+try:
+    if service_id is None:
+        raise LookupError
+    item = activity_detail(service_id, lang, principal=principal)
+except (LookupError, ServiceError):
+    st.title(t("page.activity"))
+    st.info(t("activity.not_found"))
+    _back()
+    st.stop()
+
+_back()
+st.title(item.name)
+st.caption(f"{escape_md(item.organization)} · {' · '.join(escape_md(c) for c in item.categories)}")
+if not item.public:
+    reason = "inactive" if item.status != "active" else item.approval_status
+    st.warning(t("activity.not_public", status=t(f"activity.status_{reason}")))
+if item.days_since_verified is None:
+    st.caption(t("activity.never_verified"))
+elif item.days_since_verified > get_settings().stale_days:
+    st.warning(t("activity.verified_stale", n=item.days_since_verified))
+else:
+    st.caption(t("activity.verified", n=item.days_since_verified))
+
+if may_edit(principal, item.organization_id) and (ROOT / EDIT_PAGE).exists():
+    try:
+        editable = allowed("activity_edit", principal.role)
+    except KeyError:
+        editable = False
+    if editable:
+        st.page_link(
+            EDIT_PAGE, label=t("activity.edit"), icon=":material/edit:", query_params={"id": str(item.id)}
+        )
+
+left, right = st.columns([3, 2])
+with left:
+    st.markdown(escape_md(item.description) if item.description else t("activity.no_description"))
+    st.subheader(t("activity.when"))
+    st.markdown(escape_md(item.schedule_text) or t("activity.no_schedule"))
+    if item.rolling_start:
+        st.caption(t("activity.rolling_start"))
+    elif item.start_date:
+        st.caption(t("activity.start_date", date=item.start_date.isoformat()))
+    if item.next_dates:
+        lines = [f"- {format_occurrence(s, e, lang)}" for s, e in item.next_dates]
+        st.markdown(t("activity.next_dates") + "\n" + "\n".join(lines))
+    st.subheader(t("activity.who_for"))
+    facts = [
+        (t("activity.eligibility"), item.eligibility),
+        (t("activity.ages"), _ages(item.minimum_age, item.maximum_age)),
+        (t("activity.target_groups"), ", ".join(item.target_groups)),
+        (t("activity.languages"), ", ".join(item.languages)),
+        (t("activity.accessibility"), ", ".join(item.accessibility) or t("activity.accessibility_unknown")),
+    ]
+    for label, value in facts:
+        if value:
+            st.markdown(f"**{label}:** {escape_md(value)}")
+
+with right:
+    with st.container(border=True):
+        st.subheader(t("activity.contact"))
+        if item.contact_name:
+            title = f", {escape_md(item.contact_title)}" if item.contact_title else ""
+            st.markdown(f"**{escape_md(item.contact_name)}**{title}")
+        for number in item.contact_phones:
+            st.markdown(f":material/call: [{escape_md(number)}](tel:{number.replace(' ', '')})")
+        if item.contact_email:
+            st.markdown(f":material/mail: {escape_md(item.contact_email)}")
+        if not (item.contact_name or item.contact_phones or item.contact_email):
+            st.caption(t("activity.no_contact"))
+    with st.container(border=True):
+        st.subheader(t("activity.cost"))
+        if item.is_free:
+            st.markdown(t("activity.free"))
+        for cost in item.costs:
+            amount = f"{cost.amount:g} {cost.currency}" if cost.amount is not None else ""
+            st.markdown(
+                " · ".join(escape_md(p) for p in (cost.option or "", amount, cost.description or "") if p)
+            )
+        if item.fees and not item.costs:
+            st.markdown(escape_md(item.fees))
+        if item.available is not None:
+            places = t("activity.places", n=item.available, maximum=item.maximum or "?")
+            st.markdown(f"**{places}**")
+            if item.places_updated:
+                st.caption(t("activity.places_updated", date=f"{item.places_updated:%Y-%m-%d}"))
+    st.subheader(t("activity.where"))
+    for place in item.places:
+        st.markdown(f"**{escape_md(place.name or '')}**  \n{escape_md(place.address or '')}")
+    if item.places and item.places[0].latitude is not None:
+        first = item.places[0]
+        st.pydeck_chart(
+            maps.place_deck(first.latitude, first.longitude, item.name, height=260),
+            key="activity_map",
+            alt=t("activity.map_alt", name=item.name),
+        )
+    for url in item.online_urls:
+        st.link_button(t("activity.online_link"), url, icon=":material/videocam:")
+    if not item.places and not item.online_urls:
+        st.caption(t("activity.no_place"))
+
+if principal is not None and may_edit(principal, item.organization_id):
+    changes = _history(item.id)
+    if changes is not None:
+        with st.expander(t("activity.history", n=len(changes)), icon=":material/history:"):
+            if changes:
+                st.dataframe(changes, hide_index=True, width="stretch")
+            else:
+                st.caption(t("activity.history_empty"))

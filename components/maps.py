@@ -1,0 +1,359 @@
+"""pydeck maps of the directory: activities coloured by category, health centres, distance rings,
+and counts per grid cell when too many activities match. No internet basemap: layers are drawn
+on a blank background, with municipality names for orientation.
+
+Streamlit draws a Carto basemap when `mapStyle` is missing or null; pydeck's `"__MAP_STYLE__"`
+placeholder (with no map provider) is the one value that makes it draw none.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable
+
+import pydeck as pdk
+import streamlit as st
+
+from components.i18n import t
+
+NO_BASEMAP = "__MAP_STYLE__"
+# Paul Tol's colour-blind-safe "muted" scheme, then Okabe–Ito for the categories beyond nine.
+PALETTE = (
+    (51, 34, 136),
+    (17, 119, 51),
+    (68, 170, 153),
+    (136, 204, 238),
+    (221, 204, 119),
+    (204, 102, 119),
+    (170, 68, 153),
+    (136, 34, 85),
+    (153, 153, 51),
+    (230, 159, 0),
+    (0, 114, 178),
+    (213, 94, 0),
+)
+CATEGORY_ORDER = (
+    "walking",
+    "exercise",
+    "gardening",
+    "language_cafe",
+    "culture",
+    "crafts",
+    "choir",
+    "grief_group",
+    "diabetes_school",
+    "meeting_place",
+    "digital_course",
+    "volunteering",
+)
+OTHER = (120, 120, 120)
+CENTRE_FILL = (255, 255, 255)
+CENTRE_LINE = (20, 20, 20)
+RING_COLOUR = (90, 90, 90)
+RINGS_KM = (1.0, 2.0, 5.0)
+KM_PER_DEGREE = 111.195
+TOOLTIP = {"text": "{name}\n{org}"}  # text, not html: activity names are user input
+ACTIVITY_LAYER = "activities"  # one layer per category: "activities-walking", ...
+
+
+class CompactDeck(pdk.Deck):
+    """A Deck whose JSON has no indentation: Streamlit sends `to_json()` on every rerun, and
+    pydeck's indented JSON nearly doubles the bytes of thousands of points."""
+
+    def to_json(self) -> str:
+        return json.dumps(json.loads(super().to_json()), separators=(",", ":"), ensure_ascii=False)
+
+
+def colour(category: str | None, order: Iterable[str] = CATEGORY_ORDER) -> tuple[int, int, int]:
+    order = tuple(order)
+    if category in order:
+        return PALETTE[order.index(category) % len(PALETTE)]
+    return OTHER
+
+
+def legend(categories: dict[str, str], present: Iterable[str] | None = None) -> None:
+    """Colour swatches with the category names (escaped: names come from the database)."""
+    codes = [c for c in categories if present is None or c in set(present)]
+    if not codes:
+        return
+    items = " ".join(
+        f'<span style="white-space:nowrap;margin-right:0.9em">'
+        f'<span style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;'
+        f"background:rgb{colour(code)};margin-right:0.3em;vertical-align:baseline;"
+        f'border:1px solid #444"></span>{html.escape(categories[code])}</span>'
+        for code in codes
+    )
+    centre = (
+        '<span style="white-space:nowrap"><span style="display:inline-block;width:0.9em;height:0.9em;'
+        'border-radius:50%;background:#fff;border:3px solid #141414;margin-right:0.3em"></span>'
+        f"{html.escape(t('directory.map_centre'))}</span>"
+    )
+    st.markdown(
+        f'<div style="font-size:0.85em;line-height:1.8">{items} {centre}</div>', unsafe_allow_html=True
+    )
+
+
+def _view(points: list[tuple[float, float]], focus: tuple[float, float] | None, zoom: float | None = None):
+    """Centre on the chosen point, or fit every point into a map about 900 × 560 pixels."""
+    if focus is not None:
+        return pdk.ViewState(latitude=focus[0], longitude=focus[1], zoom=zoom or 12.5)
+    if not points:
+        return pdk.ViewState(latitude=59.0, longitude=15.0, zoom=4.2)
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    middle = (max(lats) + min(lats)) / 2
+    # Web Mercator: 512 × 2^zoom pixels per 360° of longitude; latitude stretched by 1/cos.
+    lat_span = (max(lats) - min(lats)) / max(math.cos(math.radians(middle)), 0.01)
+    lon_span = max(lons) - min(lons)
+    fits = [
+        math.log2(0.8 * px * 360 / (512 * span))
+        for px, span in ((900, lon_span), (560, lat_span))
+        if span > 0
+    ]
+    return pdk.ViewState(
+        latitude=middle,
+        longitude=(max(lons) + min(lons)) / 2,
+        zoom=max(3.5, min(13.5, zoom or min(fits, default=13))),
+    )
+
+
+def _centre_rows(centres: Iterable, chosen: int | None) -> list[dict]:
+    label = t("directory.map_centre")
+    return [
+        {
+            "name": c.name,
+            "org": label + (" ✓" if c.id == chosen else ""),
+            "lat": c.latitude,
+            "lon": c.longitude,
+        }
+        for c in centres
+    ]
+
+
+def _centre_layers(centres: list[dict]) -> list[pdk.Layer]:
+    return [
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="centres",
+            data=centres,
+            get_position="[lon, lat]",
+            get_fill_color=list(CENTRE_FILL),
+            get_line_color=list(CENTRE_LINE),
+            stroked=True,
+            filled=True,
+            line_width_min_pixels=3,
+            get_radius=60,
+            radius_min_pixels=7,
+            radius_max_pixels=14,
+            pickable=True,
+        ),
+    ]
+
+
+def circle(lat: float, lon: float, km: float, steps: int = 72) -> list[list[float]]:
+    """A closed path of a circle of `km` around a point (equirectangular, like the search)."""
+    dlat = km / KM_PER_DEGREE
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    return [
+        [
+            round(lon + dlon * math.sin(2 * math.pi * k / steps), 6),
+            round(lat + dlat * math.cos(2 * math.pi * k / steps), 6),
+        ]
+        for k in range(steps + 1)
+    ]
+
+
+def _ring_layers(centre: tuple[float, float] | None, rings_km: Iterable[float]) -> list[pdk.Layer]:
+    if centre is None:
+        return []
+    rings = sorted(set(rings_km))
+    paths = [{"path": circle(centre[0], centre[1], km), "km": km} for km in rings]
+    labels = [{"position": [centre[1], centre[0] + km / KM_PER_DEGREE], "text": f"{km:g} km"} for km in rings]
+    return [
+        pdk.Layer(
+            "PathLayer",
+            id="rings",
+            data=paths,
+            get_path="path",
+            get_color=list(RING_COLOUR),
+            get_width=6,
+            width_min_pixels=2,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "TextLayer",
+            id="ring-labels",
+            data=labels,
+            get_position="position",
+            get_text="text",
+            get_size=12,
+            get_color=list(RING_COLOUR),
+            get_pixel_offset=[0, -8],
+            pickable=False,
+        ),
+    ]
+
+
+def _place_names(municipalities: Iterable[dict]) -> pdk.Layer:
+    return pdk.Layer(
+        "TextLayer",
+        id="place-names",
+        data=[{"position": [m["lon"], m["lat"]], "text": m["name"]} for m in municipalities],
+        get_position="position",
+        get_text="text",
+        get_size=13,
+        get_color=[110, 110, 110, 200],
+        character_set="'auto'",  # a JS string: a bare "auto" would be read as an expression
+        pickable=False,
+    )
+
+
+def activities_deck(
+    points: list[dict],
+    *,
+    centres: Iterable = (),
+    chosen_centre: tuple[float, float] | None = None,
+    chosen_centre_id: int | None = None,
+    rings_km: Iterable[float] = RINGS_KM,
+    municipalities: Iterable[dict] = (),
+    height: int = 560,
+) -> pdk.Deck:
+    """One dot per activity (id, lat, lon, cat, name, org), coloured by category: one layer per
+    category, so each point carries no colour of its own."""
+    by_category: dict[str, list[dict]] = {}
+    for p in points:
+        row = {"id": p["id"], "lat": p["lat"], "lon": p["lon"], "name": p["name"], "org": p.get("org", "")}
+        by_category.setdefault(p.get("cat") or "", []).append(row)
+    dots = [
+        pdk.Layer(
+            "ScatterplotLayer",
+            id=f"{ACTIVITY_LAYER}-{category or 'other'}",
+            data=rows,
+            get_position="[lon, lat]",
+            get_fill_color=list(colour(category)),
+            get_line_color=[255, 255, 255],
+            stroked=True,
+            line_width_min_pixels=1,
+            get_radius=40,
+            radius_min_pixels=4,
+            radius_max_pixels=10,
+            pickable=True,
+            auto_highlight=True,
+        )
+        for category, rows in sorted(by_category.items())
+    ]
+    layers = [
+        _place_names(municipalities),
+        *_ring_layers(chosen_centre, rings_km),
+        *dots,
+        *_centre_layers(_centre_rows(centres, chosen_centre_id)),
+    ]
+    view = _view([(p["lat"], p["lon"]) for p in points], chosen_centre)
+    return CompactDeck(
+        layers=layers,
+        initial_view_state=view,
+        map_style=NO_BASEMAP,
+        map_provider=None,
+        tooltip=TOOLTIP,
+        height=height,
+    )
+
+
+def cells_deck(
+    cells: list[dict],
+    *,
+    cell_km: float,
+    centres: Iterable = (),
+    chosen_centre: tuple[float, float] | None = None,
+    chosen_centre_id: int | None = None,
+    municipalities: Iterable[dict] = (),
+    height: int = 560,
+) -> pdk.Deck:
+    """Counts per grid cell (aggregated in SQL) as hexagonal columns, darker and taller for more."""
+    top = max((c["count"] for c in cells), default=1)
+    data = []
+    for c in cells:
+        share = math.sqrt(c["count"] / top)
+        data.append(
+            {
+                "lat": c["lat"],
+                "lon": c["lon"],
+                "count": c["count"],
+                "name": t("directory.map_cell", n=c["count"]),
+                "org": "",
+                "color": [int(255 - 200 * share), int(200 - 120 * share), int(120 + 60 * share), 210],
+            }
+        )
+    layers = [
+        _place_names(municipalities),
+        pdk.Layer(
+            "ColumnLayer",
+            id="activity-cells",
+            data=data,
+            get_position="[lon, lat]",
+            get_elevation="count",
+            elevation_scale=max(cell_km * 1000 / max(top, 1) * 2, 1),
+            radius=cell_km * 1000 * 0.45,
+            disk_resolution=6,
+            extruded=True,
+            get_fill_color="color",
+            pickable=True,
+            auto_highlight=True,
+        ),
+        *_centre_layers(_centre_rows(centres, chosen_centre_id)),
+    ]
+    view = _view([(c["lat"], c["lon"]) for c in cells], chosen_centre, zoom=None)
+    view.pitch = 35
+    return CompactDeck(
+        layers=layers,
+        initial_view_state=view,
+        map_style=NO_BASEMAP,
+        map_provider=None,
+        tooltip=TOOLTIP,
+        height=height,
+    )
+
+
+def place_deck(lat: float, lon: float, name: str, height: int = 300) -> pdk.Deck:
+    """A small map of one activity's place."""
+    layer = pdk.Layer(
+        "ScatterplotLayer",
+        id="place",
+        data=[{"lat": lat, "lon": lon, "name": name, "org": ""}],
+        get_position="[lon, lat]",
+        get_fill_color=[0, 114, 178],
+        get_line_color=[255, 255, 255],
+        stroked=True,
+        line_width_min_pixels=2,
+        get_radius=30,
+        radius_min_pixels=9,
+        pickable=True,
+    )
+    rings = _ring_layers((lat, lon), (0.5, 1.0))
+    return CompactDeck(
+        layers=[*rings, layer],
+        initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=13),
+        map_style=NO_BASEMAP,
+        map_provider=None,
+        tooltip=TOOLTIP,
+        height=height,
+    )
+
+
+def selected_activity(state) -> int | None:
+    """The activity id a user clicked on the map, from st.pydeck_chart's selection state."""
+    try:
+        layers = state["selection"]["objects"]
+    except (KeyError, TypeError):
+        return None
+    for layer_id, objects in (layers or {}).items():
+        if str(layer_id).startswith(ACTIVITY_LAYER + "-"):
+            for obj in objects or []:
+                if isinstance(obj, dict) and isinstance(obj.get("id"), int):
+                    return obj["id"]
+    return None
+
+
+def payload_bytes(deck: pdk.Deck) -> int:
+    return len(deck.to_json().encode("utf-8"))
