@@ -1,6 +1,5 @@
 """One activity, with all a connector needs to refer by phone: when, where, who to call, cost."""
 
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -31,17 +30,28 @@ def _ages(low: int | None, high: int | None) -> str | None:
     return None
 
 
-def _history(service_id: int) -> list[dict] | None:
-    """The change history, when the editing service that keeps it is installed."""
+def _field_label(name: str) -> str:
+    for key in (f"edit.{name}", f"edit.field_{name}", f"activity.{name}"):
+        text = t(key)
+        if text != key:
+            return text
+    return name
+
+
+def _history(service_id: int) -> dict[str, list] | None:
+    """The change history as table columns, when the editing service that keeps it is installed."""
     try:
         from services.directory_edit import history
     except ImportError:
         return None
-    try:
-        entries = history(service_id)
-    except (ServiceError, TypeError):
-        return None
-    return [asdict(e) if is_dataclass(e) else dict(e) for e in entries or []]
+    entries = history(service_id, principal)
+    return {
+        t("activity.history_when"): [f"{e.at:%Y-%m-%d %H:%M}" for e in entries],
+        t("activity.history_who"): [e.user for e in entries],
+        t("activity.history_field"): [_field_label(e.field) for e in entries],
+        t("activity.history_old"): [e.old or "" for e in entries],
+        t("activity.history_new"): [e.new or "" for e in entries],
+    }
 
 
 def _back() -> None:
@@ -158,8 +168,17 @@ with right:
 if principal is not None and may_edit(principal, item.organization_id):
     changes = _history(item.id)
     if changes is not None:
-        with st.expander(t("activity.history", n=len(changes)), icon=":material/history:"):
-            if changes:
+        n = len(next(iter(changes.values())))
+        with st.expander(t("activity.history", n=n), icon=":material/history:"):
+            if n:
                 st.dataframe(changes, hide_index=True, width="stretch")
             else:
                 st.caption(t("activity.history_empty"))
+
+if item.public:
+    st.page_link(
+        "app_pages/suggest.py",
+        label=t("activity.suggest_correction"),
+        icon=":material/feedback:",
+        query_params={"id": str(item.id)},
+    )

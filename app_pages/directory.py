@@ -40,6 +40,7 @@ days = {code: name.capitalize() for code, name in weekday_names(lang).items()}
 st.title(t("page.directory"))
 if principal is None:
     st.caption(t("directory.public_intro"))
+st.page_link("app_pages/suggest.py", label=t("directory.suggest_link"), icon=":material/add_comment:")
 filters.sync_from_url(options, principal)
 flt = filters.render(options, days)
 

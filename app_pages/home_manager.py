@@ -10,6 +10,7 @@ principal = guard("home_manager")
 rows = manager_centres(principal)
 
 st.title(t("home.hello", name=principal.display_name))
+st.page_link("app_pages/directory_upkeep.py", label=t("home.upkeep_link"), icon=":material/fact_check:")
 st.subheader(t("home.manager.centres"))
 if not rows:
     st.info(t("home.manager.empty"))

@@ -18,6 +18,7 @@ active.metric(t("home.partner.active"), summary.active, border=True)
 free.metric(t("home.partner.free_places"), summary.free_places, border=True)
 waiting.metric(t("home.partner.referrals_waiting"), summary.referrals_waiting, border=True)
 
+st.page_link("app_pages/directory_upkeep.py", label=t("home.upkeep_link"), icon=":material/fact_check:")
 if summary.stale:
     st.warning(t("home.partner.stale", n=summary.stale, days=STALE_DAYS))
 if summary.pending_approval:

@@ -57,3 +57,8 @@ def confirm_dialog(
 
 def pop_notice(key: str) -> str | None:
     return st.session_state.pop(f"_notice_{key}", None)
+
+
+def push_notice(key: str, notice: str) -> None:
+    """A success message to show after the next rerun (pair with pop_notice)."""
+    st.session_state[f"_notice_{key}"] = notice

@@ -63,6 +63,22 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "activity", "app_pages/activity.py", ":material/event:", EVERYONE, section="directory", hidden=True
     ),
+    PageSpec(
+        "activity_edit",
+        "app_pages/activity_edit.py",
+        ":material/edit:",
+        ("admin", "manager", "partner"),
+        section="directory",
+        hidden=True,
+    ),
+    PageSpec(
+        "directory_upkeep",
+        "app_pages/directory_upkeep.py",
+        ":material/fact_check:",
+        ("admin", "manager", "partner"),
+        section="directory",
+    ),
+    PageSpec("suggest", "app_pages/suggest.py", ":material/add_comment:", EVERYONE, section="directory"),
     PageSpec("account", "app_pages/account.py", ":material/person:", ALL_ROLES, section="account"),
 )
 

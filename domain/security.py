@@ -74,3 +74,9 @@ def decrypt_identity(blob: bytes | None) -> dict[str, str | None]:
         return {}
     enc_key, _ = _keys()
     return json.loads(AESGCM(enc_key).decrypt(blob[:12], blob[12:], b"patient"))
+
+
+def client_key(client_id: str) -> str:
+    """Keyed hash of a visitor's address for rate limits: countable, not reversible, not stored raw."""
+    key = _subkey(master_key(), b"lotsa rate limit v1")
+    return hmac.new(key, client_id.encode(), hashlib.sha256).hexdigest()

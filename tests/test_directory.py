@@ -184,6 +184,11 @@ HIDDEN = {
 
 @pytest.fixture
 def world(db_url):
+    return build_world()
+
+
+def build_world():
+    """The reference world: a centre, the acceptance match and its near misses, hidden ones."""
     st.cache_data.clear()
     st.cache_resource.clear()
     w = make_world()
