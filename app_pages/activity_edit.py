@@ -14,7 +14,7 @@ from components.directory_filters import escape_md
 from components.i18n import current_language, show_service_error, t
 from components.session import guard
 from domain import validation as v
-from domain.activities import ATTENDING, PLACE_MODES, STATUSES
+from domain.activities import ATTENDING, FREQUENCIES, PLACE_MODES, SET_POSITIONS, STATUSES
 from services import geocode
 from services.directory import WEEKDAYS, facet_options
 from services.directory_edit import MODERATORS, edit_form, editable_organizations, save_activity, set_approval
@@ -38,7 +38,10 @@ LABELS = {
     "attending_type": t("edit.attending_type"),
     "url": t("edit.url"),
     "email": t("edit.email"),
+    "freq": t("edit.freq"),
     "weekdays": t("edit.weekdays"),
+    "setpos": t("edit.setpos"),
+    "monthdays": t("edit.monthdays"),
     "interval": t("edit.interval"),
     "opens_at": t("edit.opens_at"),
     "closes_at": t("edit.closes_at"),
@@ -101,6 +104,8 @@ if PREFIX + "name" not in st.session_state:
     for name, value in form.values.items():
         if name in ("weekdays", "target_groups", "accessibility", "languages"):
             value = list(value or ())
+        elif name == "monthdays":
+            value = ", ".join(str(d) for d in value or ())
         elif name in ("latitude", "longitude", "url", "email", "fees", "eligibility", "place_name", "street"):
             value = "" if value is None else str(value)
         elif name in (
@@ -152,7 +157,12 @@ categories = terms.get("category", {})
 if st.session_state.get(key("category")) not in categories:
     st.session_state[key("category")] = None
 st.selectbox(
-    LABELS["category"], list(categories), format_func=categories.get, key=key("category"), index=None
+    LABELS["category"],
+    list(categories),
+    format_func=categories.get,
+    key=key("category"),
+    index=None,
+    placeholder=t("edit.choose"),
 )
 st.text_area(LABELS["description"], key=key("description"), max_chars=5000, height=140)
 left, right = st.columns(2)
@@ -164,6 +174,7 @@ st.multiselect(
     list(terms.get("target_group", {})),
     format_func=terms["target_group"].get,
     key=key("target_groups"),
+    placeholder=t("edit.choose"),
 )
 left, mid, right = st.columns(3)
 left.number_input(
@@ -179,17 +190,34 @@ left.multiselect(
     list(terms.get("language", {})),
     format_func=terms["language"].get,
     key=key("languages"),
+    placeholder=t("edit.choose"),
 )
 right.multiselect(
     LABELS["accessibility"],
     list(terms.get("accessibility", {})),
     format_func=terms["accessibility"].get,
     key=key("accessibility"),
+    placeholder=t("edit.choose"),
 )
 
 st.subheader(t("edit.section_when"))
 day_names = {code: t(f"schedule.day.{code}") for code in WEEKDAYS}
-st.pills(LABELS["weekdays"], WEEKDAYS, selection_mode="multi", format_func=day_names.get, key=key("weekdays"))
+freq = st.radio(
+    LABELS["freq"], FREQUENCIES, format_func=lambda f: t(f"edit.freq_{f}"), horizontal=True, key=key("freq")
+)
+if freq != "DAILY":
+    st.pills(
+        LABELS["weekdays"], WEEKDAYS, selection_mode="multi", format_func=day_names.get, key=key("weekdays")
+    )
+if freq == "MONTHLY":
+    left, right = st.columns(2)
+    left.selectbox(
+        LABELS["setpos"],
+        [None, *SET_POSITIONS],
+        format_func=lambda p: t(f"edit.setpos_{p}".replace("-", "minus")),
+        key=key("setpos"),
+    )
+    right.text_input(LABELS["monthdays"], key=key("monthdays"), placeholder="1, 15", max_chars=100)
 cols = st.columns(4)
 cols[0].time_input(LABELS["opens_at"], value=None, step=900, key=key("opens_at"))
 cols[1].time_input(LABELS["closes_at"], value=None, step=900, key=key("closes_at"))

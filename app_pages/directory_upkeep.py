@@ -28,6 +28,11 @@ from settings import get_settings
 principal = guard("directory_upkeep")
 moderator = principal.role in MODERATORS
 SHOWN = 50
+PAYLOAD_LABELS = {
+    "contact_name": "edit.contact_name",
+    "contact_phone": "suggest.contact_phone_long",
+    "contact_email": "suggest.contact_email_long",
+}
 EDIT_PAGE = "app_pages/activity_edit.py"
 ACTIVITY_PAGE = "app_pages/activity.py"
 
@@ -45,8 +50,11 @@ for notice_key in ("upkeep", "suggestion_reject"):
 
 def _verified(row) -> str:
     if row.days_since_verified is None:
-        return t("activity.never_verified")
-    return t("activity.verified", n=row.days_since_verified)
+        return f":orange[{t('activity.never_verified')}]"
+    text = t("activity.verified", n=row.days_since_verified)
+    return (
+        f":orange[:material/warning: {text}]" if row.days_since_verified > get_settings().stale_days else text
+    )
 
 
 def _contact(row) -> str:
@@ -83,7 +91,7 @@ def stale_list() -> None:
     st.caption(t("upkeep.stale_count", shown=len(rows), total=total, days=get_settings().stale_days))
     for row in rows:
         with st.container(border=True):
-            main, actions = st.columns([4, 2])
+            main, actions = st.columns([4, 3])
             main.markdown(f"**{escape_md(row.name)}**  \n{escape_md(row.organization)} · {_verified(row)}")
             main.markdown(f":material/call: {_contact(row)}")
             _verify_button(actions, row, "stale")
@@ -98,7 +106,7 @@ def places_list() -> None:
     st.caption(t("upkeep.places_hint"))
     for row in rows:
         with st.container(border=True):
-            main, places, actions = st.columns([4, 3, 2], vertical_alignment="center")
+            main, places, actions = st.columns([4, 3, 3], vertical_alignment="center")
             status = (
                 ""
                 if row.approval_status == "approved"
@@ -141,7 +149,7 @@ def approval_list() -> None:
         return
     for row in rows:
         with st.container(border=True):
-            main, actions = st.columns([4, 2])
+            main, actions = st.columns([4, 3])
             main.markdown(f"**{escape_md(row.name)}**  \n{escape_md(row.organization)}")
             main.markdown(f":material/call: {_contact(row)}")
             if moderator and actions.button(
@@ -176,7 +184,7 @@ def suggestion_list() -> None:
             title = row.payload.get("name") if row.kind == "new" else row.service_name
             st.markdown(f"**{kind}: {escape_md(title or '')}** · {row.created_at:%Y-%m-%d %H:%M}")
             details = [
-                (t(f"suggest.{name}"), value)
+                (t(PAYLOAD_LABELS.get(name, f"suggest.{name}")), value)
                 for name, value in row.payload.items()
                 if name != "name" and value
             ]

@@ -16,6 +16,8 @@ from domain import validation as v
 ATTENDING = ("in_person", "online", "hybrid")
 STATUSES = ("active", "inactive")
 PLACE_MODES = ("existing", "new", "none")
+FREQUENCIES = ("WEEKLY", "MONTHLY", "DAILY")
+SET_POSITIONS = (1, 2, 3, 4, -1)  # first .. fourth, last (weekday of the month)
 MAX_DESCRIPTION = 5000
 MAX_PLACES = 10_000
 MAX_AGE = 120
@@ -46,7 +48,10 @@ class ActivityData:
     contact_title: str | None = None
     contact_phone: str | None = None
     contact_email: str | None = None
+    freq: str = "WEEKLY"
     weekdays: tuple[str, ...] = ()
+    setpos: int | None = None
+    monthdays: tuple[int, ...] = ()
     interval: int = 1
     opens_at: time | None = None
     closes_at: time | None = None
@@ -119,6 +124,21 @@ def _flag(value: object) -> bool:
     raise v.FieldError("error.invalid_choice")
 
 
+def _monthdays(value: object) -> tuple[int, ...]:
+    """Days of the month: '1, 15' -> (1, 15); -1 is the last day."""
+    if value is None or value == "" or value == ():
+        return ()
+    parts = value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
+    days = []
+    for part in parts:
+        day = v.integer(part, required=True, minimum=-1, maximum=31)
+        if day == 0:
+            raise v.FieldError("error.out_of_range", minimum=1, maximum=31)
+        if day not in days:
+            days.append(day)
+    return tuple(sorted(days))
+
+
 def clean_activity(
     values: Mapping,
     *,
@@ -160,7 +180,16 @@ def clean_activity(
     ):
         c.fail("contact_phone", "error.phone_or_email")
 
+    freq = c.take("freq", v.choice, FREQUENCIES) or "WEEKLY"
     weekdays = c.take("weekdays", v.weekdays) or ()
+    setpos = c.take("setpos", v.integer, minimum=-1, maximum=4) if freq == "MONTHLY" else None
+    if setpos == 0:
+        setpos = None
+    monthdays = c.take("monthdays", _monthdays) if freq == "MONTHLY" else ()
+    if freq == "MONTHLY" and setpos is not None and not weekdays and "weekdays" not in c.errors:
+        c.fail("weekdays", "error.required")
+    if freq == "DAILY":
+        weekdays = ()
     interval = c.take("interval", v.integer, minimum=1, maximum=52) or 1
     opens_at = c.take("opens_at", v.clock)
     closes_at = c.take("closes_at", v.clock)
@@ -225,7 +254,10 @@ def clean_activity(
             contact_title=contact_title,
             contact_phone=contact_phone,
             contact_email=contact_email,
+            freq=freq,
             weekdays=weekdays,
+            setpos=setpos,
+            monthdays=monthdays or (),
             interval=interval,
             opens_at=opens_at,
             closes_at=closes_at,

@@ -8,6 +8,7 @@ ServiceChange row (who, when, field, old, new) in the same transaction as the ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -141,6 +142,31 @@ def _load(session: Session, service_id: int) -> Service:
     return service
 
 
+_BYDAY_RE = re.compile(r"^([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def _rule_fields(schedule: Schedule | None) -> dict:
+    """The first schedule's rule as form fields: frequency, weekdays (with their position in the
+    month, e.g. -1SU = last Sunday) and days of the month."""
+    if schedule is None:
+        return {"freq": "WEEKLY", "weekdays": (), "setpos": None, "monthdays": ()}
+    weekdays, setpos = [], None
+    for token in (schedule.byday or "").split(","):
+        match = _BYDAY_RE.match(token.strip())
+        if match:
+            weekdays.append(match.group(2))
+            setpos = setpos if setpos is not None or not match.group(1) else int(match.group(1))
+    monthdays = tuple(
+        int(d) for d in (schedule.bymonthday or "").split(",") if d.strip().lstrip("-").isdigit()
+    )
+    return {
+        "freq": schedule.freq if schedule.freq in ("WEEKLY", "MONTHLY", "DAILY") else "WEEKLY",
+        "weekdays": tuple(weekdays),
+        "setpos": setpos,
+        "monthdays": monthdays,
+    }
+
+
 def _snapshot(session: Session, service: Service) -> dict:
     """The activity as the edit form shows it."""
     sid = service.id
@@ -198,7 +224,7 @@ def _snapshot(session: Session, service: Service) -> dict:
         "contact_title": contact.title if contact else None,
         "contact_phone": phone,
         "contact_email": contact.email if contact else None,
-        "weekdays": tuple(c for c in (schedule.byday or "").split(",") if c) if schedule else (),
+        **_rule_fields(schedule),
         "interval": schedule.interval if schedule else 1,
         "opens_at": schedule.opens_at if schedule else None,
         "closes_at": schedule.closes_at if schedule else None,
@@ -435,7 +461,7 @@ def _write_schedule(session: Session, service: Service, data: ActivityData, time
     schedule = session.scalars(
         select(Schedule).where(Schedule.service_id == service.id).order_by(Schedule.id)
     ).first()
-    empty = not (data.weekdays or data.opens_at or data.dtstart or data.until)
+    empty = not (data.weekdays or data.monthdays or data.opens_at or data.dtstart or data.until)
     if empty:
         if schedule is not None:
             session.delete(schedule)
@@ -443,9 +469,10 @@ def _write_schedule(session: Session, service: Service, data: ActivityData, time
     if schedule is None:
         schedule = Schedule(service_id=service.id, timezone=timezone)
         session.add(schedule)
-    if data.weekdays:
-        schedule.freq = "WEEKLY"
-    schedule.byday = ",".join(data.weekdays) or None
+    schedule.freq = data.freq
+    prefix = str(data.setpos) if data.freq == "MONTHLY" and data.setpos else ""
+    schedule.byday = ",".join(f"{prefix}{day}" for day in data.weekdays) or None
+    schedule.bymonthday = ",".join(str(d) for d in data.monthdays) or None
     schedule.interval = data.interval
     schedule.opens_at = data.opens_at
     schedule.closes_at = data.closes_at

@@ -415,3 +415,40 @@ def test_region_box_check():
     assert not outside_region(55.65, 13.1, box)
     assert outside_region(67.85, 20.22, box)
     assert not outside_region(10, 10, region_box([]))
+
+
+def test_monthly_rules_survive_the_form(world):
+    """'Last Sunday of the month' and 'the 1st and 15th' are read into the form and written back
+    unchanged; a weekly form never turns a monthly activity into a weekly one."""
+    from db.models import Schedule
+
+    manager = world.principals["manager"]
+    base = {
+        "name": "Bokcirkel",
+        "category": "walking",
+        "attending_type": "online",
+        "url": "https://example.org/bok",
+        "contact_name": "Bo",
+        "contact_phone": "040-11 22 33",
+        "opens_at": "18:00",
+        "closes_at": "19:30",
+    }
+    last_sunday = edit.save_activity(
+        manager, dict(base, freq="MONTHLY", setpos="-1", weekdays=["SU"]), organization_id=world.org, now=NOW
+    ).service_id
+    days = edit.save_activity(
+        manager, dict(base, freq="MONTHLY", monthdays="15, 1"), organization_id=world.org, now=NOW
+    ).service_id
+    with read_session() as s:
+        rule = {
+            r.service_id: (r.freq, r.byday, r.bymonthday)
+            for r in s.scalars(select(Schedule).where(Schedule.service_id.in_([last_sunday, days])))
+        }
+    assert rule == {last_sunday: ("MONTHLY", "-1SU", None), days: ("MONTHLY", None, "1,15")}
+    for sid in (last_sunday, days):
+        values = edit.edit_form(manager, sid).values
+        assert values["freq"] == "MONTHLY"
+        assert edit.save_activity(manager, values, service_id=sid, now=NOW).changed == ()
+    with pytest.raises(ValidationError) as caught:
+        edit.save_activity(manager, dict(base, freq="MONTHLY", monthdays="0, 40"), organization_id=world.org)
+    assert "monthdays" in caught.value.fields

@@ -1,0 +1,107 @@
+"""Keeping the directory fresh in a real browser: a partner edits an activity and updates free
+places; a visitor suggests an activity; a manager accepts it, lands in the editor and publishes it.
+
+Screenshots: artifacts/screenshots/upkeep-*.png. Uses the shared demo server (tests/e2e/conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from locales import translate
+from settings import DEMO_PASSWORD
+from tests.e2e.conftest import error_texts, screenshot, settle
+from tests.e2e.test_pages_browser import nav_link, open_login, submit_login
+
+pytestmark = pytest.mark.browser
+
+
+def tr(key: str, **params) -> str:
+    return translate(key, "sv", **params)
+
+
+def login(page, base: str, username: str) -> None:
+    open_login(page, base)
+    submit_login(page, username, DEMO_PASSWORD)
+
+
+def test_partner_edits_an_activity_and_updates_free_places(lotsa_server, tab):
+    page = tab
+    login(page, lotsa_server.base_url, "demo-partner")
+    nav_link(page, tr("page.directory_upkeep")).click()
+    settle(page)
+    assert not error_texts(page), error_texts(page)
+    screenshot(page, "upkeep-partner")
+
+    # One step: free places of the first activity.
+    first = page.locator('[data-testid="stForm"]').first
+    field = first.get_by_role("spinbutton")
+    field.fill("4")
+    first.get_by_role("button", name=tr("upkeep.save_places")).click()
+    settle(page)
+    assert page.get_by_text(re.compile(r": 4 lediga platser\.")).first.is_visible()
+
+    # The editor: rename, save, see the notice and the history on the activity page.
+    page.get_by_role("link", name=tr("activity.edit")).first.click()
+    settle(page)
+    name = page.get_by_label(tr("edit.name"), exact=True)
+    old = name.input_value()
+    name.fill(f"{old} (ny tid)")
+    phone = page.get_by_label(tr("edit.contact_phone"), exact=True)
+    phone.fill("ring mig")
+    page.get_by_role("button", name=tr("edit.save")).click()
+    settle(page)
+    assert page.get_by_text(tr("error.phone_format")).first.is_visible()
+    assert name.input_value() == f"{old} (ny tid)"  # nothing typed is lost
+    screenshot(page, "upkeep-edit-error")
+    phone.fill("040-12 34 56")
+    page.get_by_role("button", name=tr("edit.save")).click()
+    settle(page)
+    assert page.get_by_text(tr("edit.saved", n=2)).is_visible()
+    screenshot(page, "upkeep-edit-saved")
+    page.get_by_role("link", name=tr("edit.back_to_activity")).click()
+    settle(page)
+    assert page.get_by_role("heading", name=f"{old} (ny tid)").first.is_visible()
+    page.get_by_text(re.compile(r"^Ändringshistorik")).first.click()
+    settle(page)
+    history = page.locator('[data-testid="stExpander"]').filter(has_text="Ändringshistorik")
+    history.locator('[data-testid="stDataFrame"]').wait_for(state="visible")
+    screenshot(page, "upkeep-activity-history")
+    assert not error_texts(page), error_texts(page)
+
+
+def test_visitor_suggests_and_manager_accepts_and_publishes(lotsa_server, tab, chromium):
+    page = tab
+    page.goto(f"{lotsa_server.base_url}/suggest")
+    settle(page)
+    page.get_by_label(tr("suggest.name"), exact=True).fill("Boulekväll i parken")
+    page.get_by_label(tr("suggest.organization"), exact=True).fill("PRO Limhamn")
+    page.get_by_label(tr("suggest.when"), exact=True).fill("torsdagar 17–19")
+    page.get_by_label(tr("suggest.where"), exact=True).fill("Limhamnsparken")
+    page.get_by_label(tr("edit.contact_name"), exact=True).fill("Bo Ek")
+    page.get_by_label(tr("suggest.contact_phone_long"), exact=True).fill("040-98 76 54")
+    page.get_by_role("button", name=tr("suggest.send")).click()
+    settle(page)
+    assert page.get_by_text(tr("suggest.thanks")).is_visible()
+    screenshot(page, "upkeep-visitor-suggested")
+
+    manager = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="sv-SE").new_page()
+    try:
+        login(manager, lotsa_server.base_url, "demo-manager")
+        nav_link(manager, tr("page.directory_upkeep")).click()
+        settle(manager)
+        assert manager.get_by_text("Boulekväll i parken").first.is_visible()
+        screenshot(manager, "upkeep-manager-queue")
+        # The queue is oldest first: this suggestion is the newest.
+        manager.get_by_role("button", name=tr("upkeep.accept")).last.click()
+        settle(manager)
+        assert manager.get_by_role("heading", name="Boulekväll i parken").first.is_visible()
+        manager.get_by_role("button", name=tr("upkeep.approve")).click()
+        settle(manager)
+        assert manager.get_by_text(tr("upkeep.approved")).is_visible()
+        screenshot(manager, "upkeep-manager-published")
+        assert not error_texts(manager), error_texts(manager)
+    finally:
+        manager.context.close()
