@@ -78,6 +78,13 @@ PAGES: tuple[PageSpec, ...] = (
         ("admin", "manager", "partner"),
         section="directory",
     ),
+    PageSpec(
+        "directory_import",
+        "app_pages/directory_import.py",
+        ":material/upload_file:",
+        ("admin", "manager", "partner"),
+        section="directory",
+    ),
     PageSpec("suggest", "app_pages/suggest.py", ":material/add_comment:", EVERYONE, section="directory"),
     PageSpec("account", "app_pages/account.py", ":material/person:", ALL_ROLES, section="account"),
 )

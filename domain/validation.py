@@ -154,14 +154,27 @@ def weekdays(value: object, *, required: bool = False) -> tuple[str, ...]:
         token = part.strip().lower().rstrip(".")
         if not token:
             continue
-        code = _WEEKDAY_NAMES.get(token) or _WEEKDAY_NAMES.get(token[:3])
-        if code is None:
-            raise FieldError("error.weekday_unknown", value=part.strip()[:40])
-        if code not in codes:
-            codes.append(code)
+        ends = re.split(r"\s*[-–]\s*", token)
+        if len(ends) == 2 and all(ends):  # a range such as mån-fre: Monday to Friday
+            first, last = (_weekday_code(end, part) for end in ends)
+            start, stop = WEEKDAYS.index(first), WEEKDAYS.index(last)
+            span = WEEKDAYS[start : stop + 1] if start <= stop else WEEKDAYS[start:] + WEEKDAYS[: stop + 1]
+        else:
+            span = (_weekday_code(token, part),)
+        for code in span:
+            if code not in codes:
+                codes.append(code)
     if required and not codes:
         raise FieldError("error.required")
     return tuple(sorted(codes, key=WEEKDAYS.index))
+
+
+def _weekday_code(token: str, original: str) -> str:
+    """A day name or its abbreviation; a three-letter prefix only for plain words ("tisdagar")."""
+    code = _WEEKDAY_NAMES.get(token) or (_WEEKDAY_NAMES.get(token[:3]) if token.isalpha() else None)
+    if code is None:
+        raise FieldError("error.weekday_unknown", value=original.strip()[:40])
+    return code
 
 
 _WEEKDAY_NAMES: dict[str, str] = {}

@@ -105,3 +105,40 @@ def test_visitor_suggests_and_manager_accepts_and_publishes(lotsa_server, tab, c
         assert not error_texts(manager), error_texts(manager)
     finally:
         manager.context.close()
+
+
+def test_manager_imports_a_file_with_errors_and_reads_them(lotsa_server, tab, tmp_path):
+    rows = ["Namn;Organisation;Kategori;Kontaktperson;Telefon;Veckodag;Starttid;Sluttid;Adress;Ort"]
+    for i in range(1, 21):
+        place = f"Parkv {i};Malmö"
+        rows.append(
+            f"Importpromenad {i};Gåklubben Import;walking;Eva Ek;040-11 22 {i:02d};tisdag;10:00;11:00;{place}"
+        )
+    rows[5] = "Importpromenad 5;Gåklubben Import;walking;Eva Ek;ring mig;tisdag;10:00;11:00;Parkv 5;Malmö"
+    rows[9] = "Importpromenad 9;Gåklubben Import;walking;Eva Ek;040-11 22 09;tisdag;18:00;11:00;Parkv 9;Malmö"
+    rows[14] = (
+        '=HYPERLINK("http://x");Gåklubben Import;walking;Eva Ek;040-11;tisdag;10:00;11:00;Parkv 14;Malmö'
+    )
+    path = tmp_path / "inventering.csv"
+    path.write_bytes("\n".join(rows).encode("cp1252"))  # as a Windows spreadsheet saves it
+
+    page = tab
+    login(page, lotsa_server.base_url, "demo-manager")
+    nav_link(page, tr("page.directory_import")).click()
+    settle(page)
+    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
+    settle(page)
+    page.get_by_text(tr("import.page.errors_heading", n=3)).wait_for(state="visible")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    assert grid.is_visible()
+    screenshot(page, "upkeep-import-preview")
+    with page.expect_download() as download:
+        page.get_by_role("button", name=tr("import.page.report")).click()
+    report = download.value.path().read_bytes().decode("utf-8-sig")
+    assert [line.split(",")[0] for line in report.splitlines()[1:4]] == ["6", "10", "15"]
+    page.get_by_role("button", name=tr("import.page.run")).click()
+    settle(page, timeout_ms=60_000)
+    done = page.get_by_text(re.compile(r"^Klart: 17 aktiviteter importerade"))
+    done.wait_for(state="visible")
+    screenshot(page, "upkeep-import-done")
+    assert not error_texts(page), error_texts(page)
