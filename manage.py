@@ -11,6 +11,11 @@ Commands:
   backup PATH                      online backup (SQLite backup API; Postgres pg_dump)
   restore PATH [--yes]             restore a backup after typing "yes" (or with --yes)
   gen-key                          print a new LOTSA_SECRET_KEY
+  hsds-export PATH [--format json|tabular] [--include-unpublished]
+                                   export the activity directory as HSDS 3.0: a JSON array of
+                                   service records, or the CSV data package (a folder or a .zip)
+  hsds-import PATH                 migrate, then import HSDS 3.0 services from a JSON file or a CSV
+                                   data package (folder or .zip); all or nothing
 """
 
 from __future__ import annotations
@@ -18,12 +23,25 @@ from __future__ import annotations
 import argparse
 import base64
 import getpass
+import json
 import secrets
 import sys
 import time
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
-COMMANDS = ("migrate", "create-admin", "demo", "synthetic", "backup", "restore", "gen-key")
+COMMANDS = (
+    "migrate",
+    "create-admin",
+    "demo",
+    "synthetic",
+    "backup",
+    "restore",
+    "gen-key",
+    "hsds-export",
+    "hsds-import",
+)
 
 
 def _db_url() -> str:
@@ -181,6 +199,66 @@ def cmd_gen_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hsds_export(args: argparse.Namespace) -> int:
+    from services.hsds import SchemaMissing, export_json, export_tabular
+
+    path = Path(args.path)
+    tabular = args.format == "tabular" or (args.format is None and (path.suffix == ".zip" or path.is_dir()))
+    try:
+        if tabular:
+            rows = export_tabular(path, include_unpublished=args.include_unpublished, url=_db_url())
+            print(f"Wrote the HSDS 3.0 data package to {path}: {rows.get('services.csv', 0)} services.")
+            for name, count in rows.items():
+                if count:
+                    print(f"  {name:<30} {count:>8,}")
+            return 0
+        records = export_json(include_unpublished=args.include_unpublished, url=_db_url())
+    except SchemaMissing as missing:
+        _print_err(str(missing))
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"Wrote {len(records)} HSDS 3.0 service records to {path}.")
+    return 0
+
+
+def cmd_hsds_import(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+    from services.hsds import SchemaMissing, import_json, import_tabular, read_json_records
+
+    path = Path(args.path)
+    if not path.exists():
+        _print_err(f"{path} does not exist.")
+        return 1
+    tabular = path.is_dir() or zipfile.is_zipfile(path)
+    url = _db_url()
+    try:
+        if tabular:
+            upgrade(url)
+            report = import_tabular(path, url=url)
+        else:
+            records = read_json_records(path)
+            upgrade(url)
+            report = import_json(records, url=url)
+    except ValueError as unreadable:
+        _print_err(str(unreadable))
+        return 1
+    except SchemaMissing as missing:
+        _print_err(str(missing))
+        return 1
+    for warning in report.warnings:
+        _print_err(f"warning: {warning}")
+    if not report.ok:
+        _print_err(f"Nothing was imported: {len(report.errors)} problem(s) in {path}:")
+        for error in report.errors:
+            _print_err(f"  {error}")
+        return 1
+    print(f"Imported {path} ({'data package' if tabular else 'JSON'}):")
+    for line in report.lines():
+        print(f"  {line}")
+    return 0
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -215,6 +293,23 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("path", metavar="PATH")
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     add("gen-key", cmd_gen_key, "print a new base64 32-byte LOTSA_SECRET_KEY")
+    export = add(
+        "hsds-export", cmd_hsds_export, "export the activity directory as HSDS 3.0 (JSON or CSV package)"
+    )
+    export.add_argument("path", metavar="PATH", help="a .json file, or a folder or .zip for --format tabular")
+    export.add_argument(
+        "--format", choices=("json", "tabular"), help="default: tabular for a .zip or a folder, else json"
+    )
+    export.add_argument(
+        "--include-unpublished",
+        action="store_true",
+        help="also inactive activities and those awaiting approval",
+    )
+    add(
+        "hsds-import",
+        cmd_hsds_import,
+        "import HSDS 3.0 services from a JSON file or a CSV package (folder or .zip)",
+    ).add_argument("path", metavar="PATH")
     parser.set_defaults(_handlers=handlers)
     return parser
 

@@ -27,6 +27,8 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_STALE_DAYS": "Days after which an activity not verified counts as stale (default 90)",
     "LOTSA_SUGGESTIONS_PER_HOUR": "Public suggestions accepted per sender and hour (default 5)",
     "LOTSA_GEOCODER_URL": "Optional Nominatim-compatible geocoder URL; empty (default) means off",
+    "LOTSA_HSDS_SCHEMA_DIR": "Folder of the HSDS 3.0 standard (default ../shared/standards/hsds-3.0, "
+    "else the vendored standards/hsds-3.0)",
     "LOTSA_TEST_PG_URL": "Tests only: Postgres server URL for the Postgres suite",
     "LOTSA_REQUIRE_PG": "Tests only: 1 makes a missing Postgres a failure instead of a skip",
     "LOTSA_REQUIRE_BROWSER": "Tests only: 1 makes a missing Chromium a failure instead of a skip",
