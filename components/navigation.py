@@ -85,6 +85,13 @@ PAGES: tuple[PageSpec, ...] = (
         ("admin", "manager", "partner"),
         section="directory",
     ),
+    PageSpec(
+        "directory_exchange",
+        "app_pages/directory_exchange.py",
+        ":material/sync_alt:",
+        ("admin", "manager"),
+        section="directory",
+    ),
     PageSpec("suggest", "app_pages/suggest.py", ":material/add_comment:", EVERYONE, section="directory"),
     PageSpec("account", "app_pages/account.py", ":material/person:", ALL_ROLES, section="account"),
 )

@@ -135,7 +135,7 @@ def test_every_page_is_in_the_readme_roles_and_pages_table_with_the_right_roles(
     assert set(ALL_ROLES) <= set(columns), f"the table needs one column per role: {header}"
 
     def ticked(title: str) -> set[str] | None:
-        matching = [row for row in rows if re.match(rf"{re.escape(title)}\b", row[0], flags=re.I)]
+        matching = [row for row in rows if re.match(rf"{re.escape(title)}(?!\w)", row[0], flags=re.I)]
         if not matching:
             return None
         return {columns[i] for row in matching for i, cell in enumerate(row) if i and cell == "✓"}

@@ -476,3 +476,26 @@ def test_import_page_lists_bad_rows_and_imports_the_valid_ones(world):
     before = counts()["service"]
     assert run_import(manager, preview, mode="valid_only").created == 1
     assert counts()["service"] == before + 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", ["admin", "manager"])
+def test_exchange_page_offers_downloads_and_only_admins_import(world, role):
+    at = app(world, role)
+    at.switch_page("app_pages/directory_exchange.py")
+    at.run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert translate("exchange.export_heading", "sv") in shown
+    assert (translate("exchange.import_heading", "sv") in shown) == (role == "admin")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_exchange_and_import_pages_are_not_for_connectors(world):
+    for page in ("app_pages/directory_exchange.py", "app_pages/directory_import.py"):
+        at = app(world, "connector")
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+        assert translate("exchange.export_heading", "sv") not in texts(at)
+        assert translate("import.page.template", "sv") not in [b.label for b in at.get("download_button")]
