@@ -29,6 +29,10 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_GEOCODER_URL": "Optional Nominatim-compatible geocoder URL; empty (default) means off",
     "LOTSA_HSDS_SCHEMA_DIR": "Folder of the HSDS 3.0 standard (default ../shared/standards/hsds-3.0, "
     "else the vendored standards/hsds-3.0)",
+    "LOTSA_UCLA3_THRESHOLD": "UCLA-3 total counted as lonely, 3-9 (default 6, a research convention)",
+    "LOTSA_UNANSWERED_DAYS": "Days before an unanswered referral is flagged to the connector (default 14)",
+    "LOTSA_SAFETY_ROUTINE": "The local routine shown with a PHQ-9 self-harm flag (default: a generic text)",
+    "LOTSA_RETENTION_YEARS": "Years after the last activity before a patient may be anonymised (default 10)",
     "LOTSA_TEST_PG_URL": "Tests only: Postgres server URL for the Postgres suite",
     "LOTSA_REQUIRE_PG": "Tests only: 1 makes a missing Postgres a failure instead of a skip",
     "LOTSA_REQUIRE_BROWSER": "Tests only: 1 makes a missing Chromium a failure instead of a skip",
@@ -57,6 +61,10 @@ class Settings:
     stale_days: int = 90
     suggestions_per_hour: int = 5
     geocoder_url: str = ""
+    ucla3_threshold: int = 6
+    unanswered_days: int = 14
+    safety_routine: str = ""
+    retention_years: int = 10
 
 
 def get_settings() -> Settings:
@@ -72,6 +80,10 @@ def get_settings() -> Settings:
         stale_days=_int("LOTSA_STALE_DAYS", 90),
         suggestions_per_hour=_int("LOTSA_SUGGESTIONS_PER_HOUR", 5),
         geocoder_url=os.environ.get("LOTSA_GEOCODER_URL", "").strip(),
+        ucla3_threshold=min(9, max(3, _int("LOTSA_UCLA3_THRESHOLD", 6))),
+        unanswered_days=max(1, _int("LOTSA_UNANSWERED_DAYS", 14)),
+        safety_routine=os.environ.get("LOTSA_SAFETY_ROUTINE", "").strip(),
+        retention_years=max(1, _int("LOTSA_RETENTION_YEARS", 10)),
     )
 
 
@@ -109,4 +121,5 @@ DEMO_ACCOUNTS: tuple[tuple[str, str], ...] = (
     ("demo-manager", "manager"),
     ("demo-partner", "partner"),
     ("demo-admin", "admin"),
+    ("demo-volunteer", "volunteer"),
 )

@@ -8,9 +8,11 @@ from components import maps
 from components.directory_filters import escape_md, filter_params
 from components.i18n import current_language, t
 from components.navigation import allowed
+from components.query import query_id
 from components.session import guard
 from domain.schedules import format_occurrence
 from services.directory import activity_detail, may_edit
+from services.directory_edit import history
 from services.errors import ServiceError
 from settings import get_settings
 
@@ -38,12 +40,8 @@ def _field_label(name: str) -> str:
     return name
 
 
-def _history(service_id: int) -> dict[str, list] | None:
-    """The change history as table columns, when the editing service that keeps it is installed."""
-    try:
-        from services.directory_edit import history
-    except ImportError:
-        return None
+def _history(service_id: int) -> dict[str, list]:
+    """The change history as table columns."""
     entries = history(service_id, principal)
     return {
         t("activity.history_when"): [f"{e.at:%Y-%m-%d %H:%M}" for e in entries],
@@ -63,8 +61,7 @@ def _back() -> None:
     )
 
 
-raw_id = st.query_params.get("id", "")
-service_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12 else None
+service_id = query_id("id")
 try:
     if service_id is None:
         raise LookupError
@@ -86,7 +83,14 @@ if item.days_since_verified is None:
 elif item.days_since_verified > get_settings().stale_days:
     st.warning(t("activity.verified_stale", n=item.days_since_verified))
 else:
-    st.caption(t("activity.verified", n=item.days_since_verified))
+    st.caption(
+        t(
+            f"activity.verified_{item.days_since_verified}"
+            if item.days_since_verified < 2
+            else "activity.verified",
+            n=item.days_since_verified,
+        )
+    )
 
 if may_edit(principal, item.organization_id) and (ROOT / EDIT_PAGE).exists():
     try:
@@ -167,13 +171,12 @@ with right:
 
 if principal is not None and may_edit(principal, item.organization_id):
     changes = _history(item.id)
-    if changes is not None:
-        n = len(next(iter(changes.values())))
-        with st.expander(t("activity.history", n=n), icon=":material/history:"):
-            if n:
-                st.dataframe(changes, hide_index=True, width="stretch")
-            else:
-                st.caption(t("activity.history_empty"))
+    n = len(next(iter(changes.values())))
+    with st.expander(t("activity.history", n=n), icon=":material/history:"):
+        if n:
+            st.dataframe(changes, hide_index=True, width="stretch")
+        else:
+            st.caption(t("activity.history_empty"))
 
 if item.public:
     st.page_link(

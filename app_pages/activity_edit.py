@@ -12,6 +12,7 @@ import streamlit as st
 from components import maps
 from components.directory_filters import escape_md
 from components.i18n import current_language, show_service_error, t
+from components.query import query_id
 from components.session import guard
 from domain import validation as v
 from domain.activities import ATTENDING, FREQUENCIES, PLACE_MODES, SET_POSITIONS, STATUSES
@@ -69,12 +70,7 @@ LABELS = {
 }
 
 
-def _query_int(name: str) -> int | None:
-    raw = st.query_params.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
-
-
-service_id, org_id = _query_int("id"), _query_int("org")
+service_id, org_id = query_id("id"), query_id("org")
 if service_id is None and org_id is None:
     st.title(t("edit.new_title"))
     organizations = editable_organizations(principal)

@@ -51,7 +51,8 @@ for notice_key in ("upkeep", "suggestion_reject"):
 def _verified(row) -> str:
     if row.days_since_verified is None:
         return f":orange[{t('activity.never_verified')}]"
-    text = t("activity.verified", n=row.days_since_verified)
+    days = row.days_since_verified
+    text = t(f"activity.verified_{days}" if days < 2 else "activity.verified", n=days)
     return (
         f":orange[:material/warning: {text}]" if row.days_since_verified > get_settings().stale_days else text
     )

@@ -5,14 +5,15 @@ import streamlit as st
 from components.i18n import t
 from components.session import guard
 from services.home import admin_summary
+from services.principal import ROLES
 
 principal = guard("home_admin")
 summary = admin_summary(principal)
 
 st.title(t("home.hello", name=principal.display_name))
 
-cols = st.columns(4)
-for col, role in zip(cols, ("admin", "manager", "connector", "partner"), strict=True):
+cols = st.columns(len(ROLES))
+for col, role in zip(cols, ROLES, strict=True):
     col.metric(t(f"role.{role}"), summary.users_by_role.get(role, 0), border=True)
 
 inactive, locked, events, failed = st.columns(4)

@@ -1,34 +1,123 @@
-"""Connector home: today's worklist at a glance for the connector's own centres."""
+"""Connector home: the worklist. Safety flags first (in red), then follow-ups due today, overdue
+and in the next 14 days, and referrals the activity has not answered; each row links to its page."""
 
 import streamlit as st
 
-from components.i18n import t
+from components.directory_filters import escape_md
+from components.i18n import current_language, t
 from components.session import guard
+from services.followup import worklist
 from services.home import connector_summary
 
 principal = guard("home_connector")
+lang = current_language()
 summary = connector_summary(principal)
+work = worklist(principal)
 
 st.title(t("home.hello", name=principal.display_name))
 st.caption(t("home.connector.centres", centres=", ".join(summary.centres)))
 
-st.subheader(t("home.connector.worklist"))
-due, overdue, upcoming, unanswered = st.columns(4)
-due.metric(t("home.connector.due_today"), summary.due_today, border=True)
-overdue.metric(t("home.connector.overdue"), summary.overdue, border=True)
-upcoming.metric(t("home.connector.upcoming"), summary.upcoming, border=True)
-unanswered.metric(
+counts = work.counts
+flags_col, due_col, overdue_col, upcoming_col, unanswered_col = st.columns(5)
+flags_col.metric(t("followup.worklist.safety_flags"), counts["safety_flags"], border=True)
+due_col.metric(t("home.connector.due_today"), counts["due_today"], border=True)
+overdue_col.metric(t("home.connector.overdue"), counts["overdue"], border=True)
+upcoming_col.metric(t("home.connector.upcoming"), counts["upcoming"], border=True)
+unanswered_col.metric(
     t("home.connector.unanswered"),
-    summary.unanswered_referrals,
+    counts["unanswered"],
     border=True,
     help=t("home.connector.unanswered_help"),
 )
 
-patients, referrals = st.columns(2)
-patients.metric(t("home.connector.patients"), summary.patients, border=True)
-referrals.metric(t("home.connector.open_referrals"), summary.open_referrals, border=True)
 
-if summary.overdue:
-    st.warning(t("home.connector.overdue_note", n=summary.overdue))
-elif not summary.patients:
-    st.info(t("home.connector.empty"))
+def _timepoint(months: int) -> str:
+    return t("followup.baseline") if months == 0 else t("followup.months", n=months)
+
+
+def _more(shown: int, total: int) -> None:
+    if total > shown:
+        st.caption(t("followup.worklist.more", shown=shown, total=total))
+
+
+if work.empty:
+    st.success(t("followup.worklist.empty"))
+    if not summary.patients:
+        st.info(t("home.connector.empty"))
+    st.page_link("app_pages/patients.py", label=t("followup.worklist.find_patient"), icon=":material/search:")
+    st.stop()
+
+if work.safety_flags:
+    with st.container(border=True):
+        st.subheader(f":red[:material/warning: {t('followup.worklist.safety_flags')}]")
+        st.markdown(f":red[{t('followup.worklist.safety_note')}]")
+        for flag in work.safety_flags:
+            who, what, link = st.columns([2, 4, 2], vertical_alignment="center")
+            who.markdown(f":red[**{flag.pseudonym}**]")
+            row_text = t(
+                "followup.worklist.flag_row",
+                instrument=flag.instrument.upper(),
+                day=flag.administered_on.isoformat(),
+            )
+            what.markdown(f":red[{row_text}]")
+            link.page_link(
+                "app_pages/patient.py",
+                label=t("followup.worklist.open_patient"),
+                query_params={"patient": str(flag.patient_id)},
+                icon=":material/person:",
+            )
+        _more(len(work.safety_flags), counts["safety_flags"])
+
+
+def follow_up_section(title: str, rows, total: int, empty: str, late: bool = False) -> None:
+    st.subheader(title)
+    if not rows:
+        st.caption(t(empty))
+        return
+    for row in rows:
+        who, what, when, link = st.columns([2, 4, 2, 2], vertical_alignment="center")
+        who.markdown(f"**{row.pseudonym}**")
+        name = row.programme_names.get(lang) or row.programme_names["sv"]
+        what.markdown(f"{escape_md(name)} · {_timepoint(row.timepoint_months)}")
+        due = row.due_on.isoformat()
+        when.markdown(t("followup.worklist.days_late", day=due, n=row.days) if late else due)
+        link.page_link(
+            "app_pages/follow_up.py",
+            label=t("followup.worklist.open_follow_up"),
+            query_params={"id": str(row.follow_up_id)},
+            icon=":material/event_repeat:",
+        )
+    _more(len(rows), total)
+
+
+follow_up_section(
+    t("home.connector.due_today"), work.due_today, counts["due_today"], "followup.worklist.none_today"
+)
+follow_up_section(
+    t("home.connector.overdue"), work.overdue, counts["overdue"], "followup.worklist.none_overdue", late=True
+)
+follow_up_section(
+    t("home.connector.upcoming"), work.upcoming, counts["upcoming"], "followup.worklist.none_upcoming"
+)
+
+st.subheader(t("home.connector.unanswered"))
+if not work.unanswered:
+    st.caption(t("followup.worklist.none_unanswered"))
+for ref in work.unanswered:
+    who, what, link = st.columns([2, 6, 2], vertical_alignment="center")
+    who.markdown(f"**{ref.pseudonym}**")
+    what.markdown(
+        t(
+            "followup.worklist.unanswered_row",
+            service=escape_md(ref.service_name),
+            day=ref.created_on.isoformat(),
+            n=ref.days,
+        )
+    )
+    link.page_link(
+        "app_pages/referral.py",
+        label=t("followup.worklist.open_referral"),
+        query_params={"id": str(ref.referral_id)},
+        icon=":material/send:",
+    )
+_more(len(work.unanswered), counts["unanswered"])

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.directory_filters import escape_md
 from components.i18n import current_language, show_service_error, t
+from components.query import query_id
 from components.session import guard
 from services.directory import activity_detail, facet_options
 from services.directory_edit import submit_suggestion
@@ -46,8 +47,7 @@ def _client_id() -> str:
     return (forwarded if behind_proxy and forwarded else address) or "unknown"
 
 
-raw_id = st.query_params.get("id", "")
-service_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12 else None
+service_id = query_id("id")
 activity = None
 if service_id is not None:
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ALL_ROLES = ("admin", "manager", "connector", "partner")
+ALL_ROLES = ("admin", "manager", "connector", "partner", "volunteer")
 # Pseudo-role for visitors who are not logged in: public directory pages list it in `roles`.
 PUBLIC = "public"
 EVERYONE = (*ALL_ROLES, PUBLIC)
@@ -93,6 +93,56 @@ PAGES: tuple[PageSpec, ...] = (
         section="directory",
     ),
     PageSpec("suggest", "app_pages/suggest.py", ":material/add_comment:", EVERYONE, section="directory"),
+    PageSpec("patients", "app_pages/patients.py", ":material/person_search:", ("connector",), section="desk"),
+    PageSpec(
+        "patient", "app_pages/patient.py", ":material/person:", ("connector",), section="desk", hidden=True
+    ),
+    PageSpec(
+        "screening",
+        "app_pages/screening.py",
+        ":material/checklist:",
+        ("connector",),
+        section="desk",
+        hidden=True,
+    ),
+    PageSpec(
+        "matching",
+        "app_pages/matching.py",
+        ":material/join_inner:",
+        ("connector",),
+        section="desk",
+        hidden=True,
+    ),
+    PageSpec(
+        "referral", "app_pages/referral.py", ":material/send:", ("connector",), section="desk", hidden=True
+    ),
+    PageSpec(
+        "follow_up",
+        "app_pages/follow_up.py",
+        ":material/event_repeat:",
+        ("connector",),
+        section="desk",
+        hidden=True,
+    ),
+    PageSpec(
+        "care", "app_pages/care.py", ":material/monitor_heart:", ("connector",), section="desk", hidden=True
+    ),
+    PageSpec(
+        "partner_referrals",
+        "app_pages/partner_referrals.py",
+        ":material/inbox:",
+        ("partner",),
+        section="desk",
+    ),
+    PageSpec(
+        "signposting",
+        "app_pages/signposting.py",
+        ":material/signpost:",
+        ("volunteer", "connector"),
+        section="desk",
+        default_for=("volunteer",),
+    ),
+    PageSpec("privacy", "app_pages/privacy.py", ":material/shield_person:", ("admin",), section="admin"),
     PageSpec("account", "app_pages/account.py", ":material/person:", ALL_ROLES, section="account"),
 )
 

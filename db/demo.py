@@ -59,6 +59,8 @@ from db.models import (
     UserCentre,
     UserOrganization,
 )
+from domain.care import NEEDS as _CARE_NEEDS
+from domain.care import SIGNPOST_SETTINGS as _SIGNPOST_SETTINGS
 from domain.instruments import EQ5D5L_DIMENSIONS, ONS4_ITEMS, SWEMWBS_ITEMS, UCLA3_ITEMS, score
 from domain.national_id import luhn_ok
 from domain.security import encrypt_identity, hash_password, identity_hash
@@ -119,19 +121,14 @@ TAXONOMY: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     ),
 }
 
-# A need a connector records -> the activity categories that can meet it.
+# The needs the demo patients have (a subset of domain.care.NEEDS, in a fixed order for the seed).
 NEEDS: dict[str, tuple[str, ...]] = {
-    "loneliness": ("meeting_place", "language_cafe", "choir", "culture", "crafts", "walking"),
-    "physical_activity": ("walking", "exercise"),
-    "mental_wellbeing": ("meeting_place", "gardening", "walking", "culture", "choir"),
-    "language": ("language_cafe",),
-    "grief": ("grief_group",),
-    "diabetes": ("diabetes_school", "walking", "exercise"),
-    "heart_health": ("exercise", "walking"),
-    "digital_skills": ("digital_course",),
-    "carer_support": ("meeting_place", "grief_group"),
-    "meaningful_activity": ("volunteering", "crafts", "gardening", "culture"),
-}
+    code: _CARE_NEEDS[code]
+    for code in (
+        "loneliness", "physical_activity", "mental_wellbeing", "language", "grief", "diabetes",
+        "heart_health", "digital_skills", "carer_support", "meaningful_activity",
+    )
+}  # fmt: skip
 
 PROGRAMMES: tuple[dict, ...] = (
     {
@@ -154,6 +151,7 @@ PROGRAMMES: tuple[dict, ...] = (
         "instruments": ["ucla3", "swemwbs", "eq5d5l"],
         "with_measures": True,
         "arms": ["coaching", "control"],
+        "allocation_seed": 20240601,
         "cost_per_participant": 6500.0,
     },
     {
@@ -484,7 +482,7 @@ _ONLINE_ALSO = (
     "choir",
     "digital_course",
 )
-SIGNPOST_SETTINGS = ("hairdresser", "pharmacy", "library", "grocery", "church", "sports_club")
+SIGNPOST_SETTINGS = tuple(s for s in _SIGNPOST_SETTINGS if s != "other")
 
 
 # --- Small generators (also used by db.synthetic) ------------------------------------------------
@@ -1142,6 +1140,7 @@ class _DemoSeeder:
                 [self.partner_org_index],
             ),
             ("demo-admin", roles.get("demo-admin", "admin"), "Anders Sjöberg", "en", [], []),
+            ("demo-volunteer", roles.get("demo-volunteer", "volunteer"), "Birgitta Nyström", "sv", [], []),
             ("demo-connector-limhamn-2", "connector", "Karin Mårtensson", "sv", [0], []),
         ]
         names = (

@@ -390,6 +390,9 @@ class InstrumentResponse(SQLModel, table=True):
     flags: Optional[str] = Field(default=None, max_length=200)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
+    flag_acknowledged_at: Optional[datetime] = None
+    flag_acknowledged_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
 
 
 class Referral(SQLModel, table=True):
@@ -440,6 +443,7 @@ class Programme(SQLModel, table=True):
     with_measures: bool = False
     arms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     cost_per_participant: Optional[float] = None
+    allocation_seed: Optional[int] = None
 
 
 class Enrolment(SQLModel, table=True):
@@ -451,12 +455,14 @@ class Enrolment(SQLModel, table=True):
     enrolled_on: date
     arm: Optional[str] = Field(default=None, max_length=32)
     status: str = Field(default="active", max_length=16)
+    idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
 
 
 class ArmAllocation(SQLModel, table=True):
     """Allocation log of a randomised programme: sequence number, seed and the arm drawn."""
 
     __tablename__ = "arm_allocation"
+    __table_args__ = (Index("ux_arm_allocation_programme_seq", "programme_id", "sequence_no", unique=True),)
     id: Optional[int] = Field(default=None, primary_key=True)
     programme_id: int = Field(foreign_key="programme.id", index=True)
     sequence_no: int
@@ -477,6 +483,8 @@ class FollowUp(SQLModel, table=True):
     due_on: date
     status: str = Field(default="due", max_length=16)
     completed_on: Optional[date] = None
+    # referral id (as text) -> attended (bool), recorded at this follow-up
+    attendance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class CoachingContact(SQLModel, table=True):
@@ -491,6 +499,7 @@ class CoachingContact(SQLModel, table=True):
     minutes: int
     notes: Optional[str] = None
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
 
 
 class HealthMeasure(SQLModel, table=True):
@@ -505,6 +514,8 @@ class HealthMeasure(SQLModel, table=True):
     hba1c: Optional[float] = None
     waist_cm: Optional[float] = None
     weight_kg: Optional[float] = None
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
 
 
 class UnmetNeed(SQLModel, table=True):
@@ -522,6 +533,7 @@ class UnmetNeed(SQLModel, table=True):
     sex: Optional[str] = Field(default=None, max_length=8)
     recorded_on: date
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
 
 
 class Signposting(SQLModel, table=True):
@@ -534,4 +546,18 @@ class Signposting(SQLModel, table=True):
     service_id: Optional[int] = Field(default=None, foreign_key="service.id")
     passed_to_connector: bool = False
     municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
+    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
+
+
+class ShortlistItem(SQLModel, table=True):
+    """An activity a connector keeps for a patient: on the shortlist, and optionally a favourite."""
+
+    __tablename__ = "shortlist_item"
+    __table_args__ = (UniqueConstraint("patient_id", "service_id", name="uq_shortlist_patient_service"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    service_id: int = Field(foreign_key="service.id")
+    favourite: bool = False
+    added_at: datetime = Field(default_factory=utcnow)
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")

@@ -49,7 +49,8 @@ class Score:
 
 
 def _check_items(code: str, answers: Mapping[str, Any], items: tuple[str, ...]) -> None:
-    unknown = sorted(set(answers) - set(items))
+    # repr, not the keys themselves: sorting mixed key types (str and int) would raise TypeError.
+    unknown = sorted(repr(k) if not isinstance(k, str) else k for k in set(answers) - set(items))
     if unknown:
         raise InstrumentError(f"{code}: unknown item(s) {', '.join(unknown)}")
 
@@ -207,5 +208,7 @@ def score(code: str, answers: Mapping[str, Any], *, ucla3_threshold: int = UCLA3
     if not isinstance(answers, Mapping):
         raise InstrumentError(f"{code}: answers must be a mapping of item id to answer")
     if code == "ucla3":
+        if isinstance(ucla3_threshold, bool) or not isinstance(ucla3_threshold, int):
+            raise InstrumentError(f"ucla3: threshold must be a whole number, got {ucla3_threshold!r}")
         return _ucla3(answers, ucla3_threshold)
     return _SCORERS[code](answers)

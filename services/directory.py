@@ -439,6 +439,30 @@ def _from(needs_location: bool):
     return joined
 
 
+# --- For other services (matching) -------------------------------------------------------------
+
+
+def public_query(
+    session, flt: DirectoryFilter, today: date
+) -> tuple[list[ColumnElement], object, _Geo | None]:
+    """The directory's conditions for `flt` (public activities only), the FROM clause they need and
+    the reference point, for a service that narrows the directory further (matching) without
+    repeating its SQL. With a reference point the FROM clause joins each activity's point place
+    (`L`), so `geo.d2()` can order by distance and `L.c.latitude` / `L.c.longitude` be selected."""
+    query = _build(session, flt, today)
+    return query.where, _from(query.needs_location or query.geo is not None), query.geo
+
+
+def schedule_condition(flt: DirectoryFilter, today: date) -> ColumnElement | None:
+    """The SQL condition "has a current schedule on one of `flt`'s weekdays and times of day"."""
+    return _schedule_condition(flt, today)
+
+
+def schedule_rules(session, ids: list[int]) -> dict[int, list[schedules.Rule]]:
+    """The activities' well-formed schedule rules (malformed imported rows are skipped)."""
+    return {sid: _rules(rows) for sid, rows in _schedules_for(session, ids).items()}
+
+
 # --- Search -----------------------------------------------------------------------------------------
 
 

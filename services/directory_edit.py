@@ -746,17 +746,27 @@ def _upkeep_rows(session: Session, query, today: date) -> list[UpkeepRow]:
     ]
 
 
+def _stale_conditions(principal: Principal, days: int | None, today: date) -> list:
+    cutoff = today - timedelta(days=get_settings().stale_days if days is None else days)
+    conditions = [
+        Service.status == "active",
+        Service.approval_status == "approved",
+        or_(Service.assured_date.is_(None), Service.assured_date < cutoff),
+    ]
+    if principal.role == "partner":
+        conditions.append(Service.organization_id.in_(principal.organization_ids or {-1}))
+    return conditions
+
+
 def stale(
     principal: Principal, *, days: int | None = None, today: date | None = None, limit: int = 500
 ) -> list[UpkeepRow]:
     """Active activities not verified for more than `days` (LOTSA_STALE_DAYS), oldest first."""
     audit.require_role(principal, *EDITORS, action="directory.stale")
     today = today or datetime.now(UTC).date()
-    cutoff = today - timedelta(days=get_settings().stale_days if days is None else days)
     query = (
         _upkeep_query(principal)
-        .where(Service.status == "active", Service.approval_status == "approved")
-        .where(or_(Service.assured_date.is_(None), Service.assured_date < cutoff))
+        .where(*_stale_conditions(principal, days, today))
         .order_by(Service.assured_date.is_not(None), Service.assured_date, Service.id)
         .limit(limit)
     )
@@ -767,14 +777,7 @@ def stale(
 def stale_count(principal: Principal, *, days: int | None = None, today: date | None = None) -> int:
     audit.require_role(principal, *EDITORS, action="directory.stale")
     today = today or datetime.now(UTC).date()
-    cutoff = today - timedelta(days=get_settings().stale_days if days is None else days)
-    query = select(func.count(Service.id)).where(
-        Service.status == "active",
-        Service.approval_status == "approved",
-        or_(Service.assured_date.is_(None), Service.assured_date < cutoff),
-    )
-    if principal.role == "partner":
-        query = query.where(Service.organization_id.in_(principal.organization_ids or {-1}))
+    query = select(func.count(Service.id)).where(*_stale_conditions(principal, days, today))
     with read_session() as s:
         return s.scalar(query) or 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("admin", "manager", "connector", "partner")
+ROLES = ("admin", "manager", "connector", "partner", "volunteer")
 CENTRE_SCOPED = ("manager", "connector")
 
 

@@ -1,5 +1,5 @@
 """A small world for tests: two municipalities, centres A and B, one organisation, one user per
-role. Inserted directly (setup, not the behaviour under test)."""
+role (a volunteer has no centre or organisation). Inserted directly (setup, not the behaviour under test)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ def make_world() -> World:
             "connector": make_user(s, "t-connector", "connector", centres=[a.id]),
             "connector_b": make_user(s, "t-connector-b", "connector", centres=[b.id]),
             "partner": make_user(s, "t-partner", "partner", orgs=[org.id]),
+            "volunteer": make_user(s, "t-volunteer", "volunteer"),
         }
         principals = {k: principal_for(s, u) for k, u in users.items()}
         return World(centre_a=a.id, centre_b=b.id, org=org.id, other_org=other.id, principals=principals)

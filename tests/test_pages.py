@@ -19,7 +19,7 @@ from locales import translate
 from services.users import set_active
 from tests.factories import PASSWORD, make_world
 
-ROLES = ("admin", "manager", "connector", "partner")
+ROLES = ("admin", "manager", "connector", "partner", "volunteer")
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -8,6 +8,7 @@ while the form keeps the typed username.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from components.navigation import pages_for
 from locales import DEFAULT_LANGUAGE, translate
@@ -45,7 +46,12 @@ def test_each_role_opens_all_its_pages_without_errors(lotsa_server, tab, usernam
     submit_login(page, username, DEMO_PASSWORD)
     lang = lotsa_server.languages.get(username, LOGIN_LANG)  # the UI switches to the user's language
     logout = page.get_by_role("button", name=translate("sidebar.logout", lang))
-    assert logout.is_visible(), f"{username} is not logged in: {error_texts(page)}"
+    try:  # the login reruns the app twice (log in, then open the role's home); wait for the second
+        logout.wait_for(state="visible", timeout=15_000)
+    except PlaywrightTimeout:
+        raise AssertionError(
+            f"{username} is not logged in: {error_texts(page)}\n{lotsa_server.log_tail()}"
+        ) from None
     assert not error_texts(page), error_texts(page)
 
     problems: dict[str, list[str]] = {}

@@ -1,0 +1,354 @@
+"""Screening: record and read instrument responses, and the PHQ-9 safety flags.
+
+Connectors of the patient's centre only; every read and write is audited, denials too. Answers
+are validated by `domain.instruments.score` (the one scorer) and stored with their scores beside
+them: total, score, band, subscales (ONS4 per-item bands under subscales["bands"]) and flags as
+comma-separated text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from db.engine import read_session, write_session
+from db.models import Enrolment, HealthCentre, InstrumentResponse, Patient
+from domain.instrument_defs import DEFINITIONS
+from domain.instruments import CODES, InstrumentError, score
+from services import audit
+from services.errors import AccessDenied, NotFound, ValidationError
+from services.principal import Principal
+from settings import get_settings
+
+SAFETY_FLAG = "self_harm"
+MAX_TIMEPOINT_MONTHS = 120
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    id: int
+    patient_id: int
+    instrument: str
+    administered_on: date
+    total: float | None
+    score: float | None
+    band: str | None
+    bands: dict
+    subscales: dict
+    flags: frozenset[str]
+    missing: tuple
+    flag_acknowledged: bool = False
+    timepoint_months: int | None = None
+
+
+@dataclass(frozen=True)
+class SafetyFlag:
+    response_id: int
+    patient_id: int
+    pseudonym: str
+    instrument: str
+    administered_on: date
+
+
+def _deny(principal: Principal | None, action: str, *, pseudonym: str | None, care_unit: str | None):
+    audit.record_now(principal, action, "denied", patient_pseudonym=pseudonym, care_unit=care_unit)
+    return AccessDenied()
+
+
+def _patient_for(principal: Principal | None, patient_id: int, action: str) -> Patient:
+    """The patient, if the principal is a connector of the patient's centre; else denied and audited."""
+    if principal is None or principal.role != "connector":
+        # Fail closed before touching patient data; still name the patient in the audit if it exists.
+        pseudonym = care_unit = None
+        if isinstance(patient_id, int) and not isinstance(patient_id, bool):
+            with read_session() as session:
+                row = session.exec(
+                    select(Patient.pseudonym, HealthCentre.code)
+                    .join(HealthCentre, col(HealthCentre.id) == col(Patient.centre_id))
+                    .where(Patient.id == patient_id)
+                ).first()
+            if row:
+                pseudonym, care_unit = row
+        raise _deny(principal, action, pseudonym=pseudonym, care_unit=care_unit)
+    if isinstance(patient_id, bool) or not isinstance(patient_id, int):
+        raise ValidationError({"patient_id": ("error.invalid_choice", {})})
+    with read_session() as session:
+        row = session.exec(
+            select(Patient, HealthCentre.code)
+            .join(HealthCentre, col(HealthCentre.id) == col(Patient.centre_id))
+            .where(Patient.id == patient_id)
+        ).first()
+    if row is None:
+        audit.record_now(principal, action, "not_found", detail=f"patient={patient_id}")
+        raise NotFound()
+    patient, centre_code = row
+    if not principal.serves_centre(patient.centre_id):
+        raise _deny(principal, action, pseudonym=patient.pseudonym, care_unit=centre_code)
+    return patient
+
+
+def _option_error(code: str, item_id: str) -> tuple[str, dict]:
+    item = DEFINITIONS[code].item(item_id)
+    if item.type == "integer" or isinstance(item.options[0].value, int):
+        values = item.values()
+        return ("error.instrument_answer_range", {"minimum": min(values), "maximum": max(values)})
+    return ("error.instrument_answer_choice", {})
+
+
+def validate_answers(code: str, answers: object) -> dict:
+    """The answers, checked item by item; raises ValidationError with one message per bad item.
+
+    Unanswered items are dropped; an administration with no answer at all is refused."""
+    if code not in CODES:
+        raise ValidationError({"instrument": ("error.invalid_choice", {})})
+    if not isinstance(answers, Mapping):
+        raise ValidationError({"answers": ("error.instrument_no_answers", {})})
+    item_ids = DEFINITIONS[code].item_ids()
+    errors: dict[str, tuple[str, dict]] = {}
+    clean: dict = {}
+    for key, value in answers.items():
+        if not isinstance(key, str) or key not in item_ids:
+            errors[str(key)[:40]] = ("error.instrument_unknown_item", {})
+            continue
+        if value is None:
+            continue
+        try:
+            score(code, {key: value})
+        except InstrumentError:
+            errors[key] = _option_error(code, key)
+            continue
+        clean[key] = int(value) if isinstance(value, float) else value
+    if errors:
+        raise ValidationError(errors)
+    if not clean:
+        raise ValidationError({"answers": ("error.instrument_no_answers", {})})
+    return {item: clean[item] for item in item_ids if item in clean}
+
+
+def _flags_text(flags: frozenset[str]) -> str | None:
+    return ",".join(sorted(flags)) or None
+
+
+def _view(row: InstrumentResponse) -> ResponseView:
+    subscales = dict(row.subscales or {})
+    bands = subscales.pop("bands", None)
+    try:
+        recomputed = score(row.instrument, row.answers or {})
+    except InstrumentError:  # a stored row the scorer no longer accepts: show what is stored
+        recomputed = None
+    if bands is None:
+        bands = dict(recomputed.bands) if recomputed else {}
+    return ResponseView(
+        id=row.id,
+        patient_id=row.patient_id,
+        instrument=row.instrument,
+        administered_on=row.administered_on,
+        total=row.total,
+        score=row.score,
+        band=row.band,
+        bands=dict(bands),
+        subscales=subscales,
+        flags=frozenset(f for f in (row.flags or "").split(",") if f),
+        missing=tuple(recomputed.missing) if recomputed else (),
+        flag_acknowledged=row.flag_acknowledged_at is not None,
+        timepoint_months=row.timepoint_months,
+    )
+
+
+def record_response(
+    principal: Principal,
+    *,
+    patient_id: int,
+    instrument: str,
+    answers: dict,
+    administered_on: date | None = None,
+    enrolment_id: int | None = None,
+    timepoint_months: int | None = None,
+    idempotency_key: str | None = None,
+) -> ResponseView:
+    """Score and store one administration. A repeated idempotency key returns the stored row."""
+    patient = _patient_for(principal, patient_id, "screening.record")
+    errors: dict[str, tuple[str, dict]] = {}
+    today = date.today()
+    if administered_on is None:
+        administered_on = today
+    elif not isinstance(administered_on, date) or isinstance(administered_on, datetime):
+        errors["administered_on"] = ("error.date_format", {})
+    elif not EARLIEST_DATE <= administered_on <= today:
+        errors["administered_on"] = ("error.instrument_date_range", {})
+    if timepoint_months is not None and (
+        isinstance(timepoint_months, bool)
+        or not isinstance(timepoint_months, int)
+        or not 0 <= timepoint_months <= MAX_TIMEPOINT_MONTHS
+    ):
+        errors["timepoint_months"] = ("error.out_of_range", {"minimum": 0, "maximum": MAX_TIMEPOINT_MONTHS})
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 64
+    ):
+        errors["idempotency_key"] = ("error.invalid_input", {})
+    if enrolment_id is not None and (isinstance(enrolment_id, bool) or not isinstance(enrolment_id, int)):
+        errors["enrolment_id"] = ("error.invalid_choice", {})
+    try:
+        clean = validate_answers(instrument, answers)
+    except ValidationError as bad:
+        errors.update(bad.fields)
+    if errors:
+        raise ValidationError(errors)
+    result = score(instrument, clean, ucla3_threshold=get_settings().ucla3_threshold)
+    subscales = dict(result.subscales)
+    if result.bands:
+        subscales["bands"] = dict(result.bands)
+    try:
+        with write_session() as session:
+            if idempotency_key:
+                existing = session.exec(
+                    select(InstrumentResponse).where(InstrumentResponse.idempotency_key == idempotency_key)
+                ).first()
+                if existing is not None:
+                    if existing.patient_id != patient.id or existing.instrument != instrument:
+                        raise ValidationError({"idempotency_key": ("error.invalid_input", {})})
+                    audit.record(
+                        session,
+                        principal,
+                        "screening.record",
+                        "duplicate",
+                        patient_pseudonym=patient.pseudonym,
+                        detail=f"{instrument} id={existing.id}",
+                    )
+                    return _view(existing)
+            if enrolment_id is not None:
+                enrolment = session.get(Enrolment, enrolment_id)
+                if enrolment is None or enrolment.patient_id != patient.id:
+                    raise ValidationError({"enrolment_id": ("error.invalid_choice", {})})
+            row = InstrumentResponse(
+                patient_id=patient.id,
+                centre_id=patient.centre_id,
+                enrolment_id=enrolment_id,
+                instrument=instrument,
+                administered_on=administered_on,
+                timepoint_months=timepoint_months,
+                answers=clean,
+                total=result.total,
+                score=result.score,
+                band=result.band,
+                subscales=subscales,
+                flags=_flags_text(result.flags),
+                created_by=principal.user_id,
+                idempotency_key=idempotency_key,
+            )
+            session.add(row)
+            session.flush()
+            audit.record(
+                session,
+                principal,
+                "screening.record",
+                patient_pseudonym=patient.pseudonym,
+                detail=f"{instrument} id={row.id}" + (f" flags={row.flags}" if row.flags else ""),
+            )
+    except IntegrityError:
+        # Another replica stored the same idempotency key between our check and our insert.
+        if not idempotency_key:
+            raise
+        with read_session() as session:
+            existing = session.exec(
+                select(InstrumentResponse).where(InstrumentResponse.idempotency_key == idempotency_key)
+            ).first()
+        if existing is None or existing.patient_id != patient.id:
+            raise
+        return _view(existing)
+    return _view(row)
+
+
+def list_responses(principal: Principal, patient_id: int) -> list[ResponseView]:
+    """The patient's responses, newest first."""
+    patient = _patient_for(principal, patient_id, "screening.read")
+    with read_session() as session:
+        rows = session.exec(
+            select(InstrumentResponse)
+            .where(InstrumentResponse.patient_id == patient.id)
+            .order_by(col(InstrumentResponse.administered_on).desc(), col(InstrumentResponse.id).desc())
+        ).all()
+    with write_session() as session:
+        audit.record(
+            session, principal, "screening.read", patient_pseudonym=patient.pseudonym, detail=f"n={len(rows)}"
+        )
+    return [_view(r) for r in rows]
+
+
+def open_safety_flags(principal: Principal) -> list[SafetyFlag]:
+    """Unacknowledged safety flags (PHQ-9 item 9 above 0) in the connector's centres, oldest first."""
+    if principal is None or principal.role != "connector" or not principal.centre_ids:
+        raise _deny(principal, "screening.flags", pseudonym=None, care_unit=None)
+    with read_session() as session:
+        rows = session.exec(
+            select(InstrumentResponse, Patient.pseudonym)
+            .join(Patient, col(Patient.id) == col(InstrumentResponse.patient_id))
+            .where(
+                col(InstrumentResponse.centre_id).in_(principal.centre_ids),
+                col(InstrumentResponse.flags).contains(SAFETY_FLAG),
+                col(InstrumentResponse.flag_acknowledged_at).is_(None),
+            )
+            .order_by(col(InstrumentResponse.administered_on), col(InstrumentResponse.id))
+        ).all()
+    flags = [
+        SafetyFlag(
+            response_id=r.id,
+            patient_id=r.patient_id,
+            pseudonym=pseudonym,
+            instrument=r.instrument,
+            administered_on=r.administered_on,
+        )
+        for r, pseudonym in rows
+        if SAFETY_FLAG in (r.flags or "").split(",")
+    ]
+    with write_session() as session:
+        audit.record(session, principal, "screening.flags", detail=f"n={len(flags)}")
+    return flags
+
+
+def acknowledge_flag(principal: Principal, response_id: int) -> None:
+    """Mark a response's safety flag as seen and acted on (who and when); audited."""
+    if principal is None or principal.role != "connector":
+        raise _deny(principal, "screening.acknowledge", pseudonym=None, care_unit=None)
+    if isinstance(response_id, bool) or not isinstance(response_id, int):
+        raise ValidationError({"response_id": ("error.invalid_choice", {})})
+    with read_session() as session:
+        row = session.exec(
+            select(
+                InstrumentResponse.centre_id,
+                InstrumentResponse.flags,
+                Patient.pseudonym,
+            )
+            .join(Patient, col(Patient.id) == col(InstrumentResponse.patient_id))
+            .where(InstrumentResponse.id == response_id)
+        ).first()
+    if row is None:
+        audit.record_now(principal, "screening.acknowledge", "not_found", detail=f"response={response_id}")
+        raise NotFound()
+    centre_id, flags, pseudonym = row
+    if not principal.serves_centre(centre_id):
+        raise _deny(principal, "screening.acknowledge", pseudonym=pseudonym, care_unit=str(centre_id))
+    if not flags:
+        raise ValidationError({"response_id": ("error.instrument_no_flag", {})})
+    with write_session() as session:
+        response = session.get(InstrumentResponse, response_id)
+        outcome = "ok"
+        if response.flag_acknowledged_at is None:
+            response.flag_acknowledged_at = datetime.now(UTC)
+            response.flag_acknowledged_by = principal.user_id
+            session.add(response)
+        else:
+            outcome = "already"
+        audit.record(
+            session,
+            principal,
+            "screening.acknowledge",
+            outcome,
+            patient_pseudonym=pseudonym,
+            detail=f"response={response_id}",
+        )
