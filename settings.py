@@ -33,6 +33,14 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_UNANSWERED_DAYS": "Days before an unanswered referral is flagged to the connector (default 14)",
     "LOTSA_SAFETY_ROUTINE": "The local routine shown with a PHQ-9 self-harm flag (default: a generic text)",
     "LOTSA_RETENTION_YEARS": "Years after the last activity before a patient may be anonymised (default 10)",
+    "LOTSA_DISCLOSURE_K": "Counts of 1 to k-1 people are shown as <k on dashboards (default 5, at least 3)",
+    "LOTSA_DISCLOSURE_MIN_N": "People needed before a mean or percentage is shown (default 8)",
+    "LOTSA_HBA1C_RISK": "HbA1c (mmol/mol) from which a patient is in the risk zone, for the outcome contract "
+    "tracker (default 42)",
+    "LOTSA_EQ5D_VALUE_SET": "Optional JSON file with a verified EQ-5D-5L value set and its source; "
+    "without it no index or QALY is shown",
+    "LOTSA_RELIABILITY_FILE": "Optional JSON file with SD1 and r per instrument and their source, "
+    "for reliable change (format: config/reliability.example.json); demo mode falls back to that example",
     "LOTSA_TEST_PG_URL": "Tests only: Postgres server URL for the Postgres suite",
     "LOTSA_REQUIRE_PG": "Tests only: 1 makes a missing Postgres a failure instead of a skip",
     "LOTSA_REQUIRE_BROWSER": "Tests only: 1 makes a missing Chromium a failure instead of a skip",
@@ -43,6 +51,11 @@ ENV_VARS: dict[str, str] = {
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     return int(raw) if raw else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
 
 
 def default_db_url() -> str:
@@ -65,6 +78,11 @@ class Settings:
     unanswered_days: int = 14
     safety_routine: str = ""
     retention_years: int = 10
+    disclosure_k: int = 5
+    disclosure_min_n: int = 8
+    hba1c_risk: float = 42.0
+    eq5d_value_set: str = ""
+    reliability_file: str = ""
 
 
 def get_settings() -> Settings:
@@ -84,6 +102,12 @@ def get_settings() -> Settings:
         unanswered_days=max(1, _int("LOTSA_UNANSWERED_DAYS", 14)),
         safety_routine=os.environ.get("LOTSA_SAFETY_ROUTINE", "").strip(),
         retention_years=max(1, _int("LOTSA_RETENTION_YEARS", 10)),
+        # never below 3 (Statistics Denmark's floor) whatever is configured
+        disclosure_k=max(3, _int("LOTSA_DISCLOSURE_K", 5)),
+        disclosure_min_n=max(3, _int("LOTSA_DISCLOSURE_MIN_N", 8)),
+        hba1c_risk=_float("LOTSA_HBA1C_RISK", 42.0),
+        eq5d_value_set=os.environ.get("LOTSA_EQ5D_VALUE_SET", "").strip(),
+        reliability_file=os.environ.get("LOTSA_RELIABILITY_FILE", "").strip(),
     )
 
 

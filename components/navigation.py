@@ -142,6 +142,32 @@ PAGES: tuple[PageSpec, ...] = (
         section="desk",
         default_for=("volunteer",),
     ),
+    PageSpec(
+        "outcomes_centre",
+        "app_pages/outcomes_centre.py",
+        ":material/monitoring:",
+        ("manager", "connector"),
+        section="outcomes",
+    ),
+    PageSpec(
+        "outcomes_compare",
+        "app_pages/outcomes_compare.py",
+        ":material/scatter_plot:",
+        ("manager",),
+        section="outcomes",
+    ),
+    PageSpec("evaluation", "app_pages/evaluation.py", ":material/science:", ("manager",), section="outcomes"),
+    PageSpec("economics", "app_pages/economics.py", ":material/savings:", ("manager",), section="outcomes"),
+    PageSpec(
+        "gaps", "app_pages/gaps.py", ":material/travel_explore:", ("manager", "partner"), section="outcomes"
+    ),
+    PageSpec(
+        "partner_feedback",
+        "app_pages/partner_feedback.py",
+        ":material/insights:",
+        ("partner",),
+        section="outcomes",
+    ),
     PageSpec("privacy", "app_pages/privacy.py", ":material/shield_person:", ("admin",), section="admin"),
     PageSpec("account", "app_pages/account.py", ":material/person:", ALL_ROLES, section="account"),
 )

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from db.engine import dispose_all, normalise_url, unpooled_engine
 from db.migrate import upgrade
+from services.dashboards import clear_caches
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
@@ -50,7 +51,9 @@ def _with_database(url: str, name: str) -> str:
 def _test_env(monkeypatch):
     monkeypatch.setenv("LOTSA_SECRET_KEY", TEST_KEY)
     monkeypatch.delenv("LOTSA_DEMO", raising=False)
+    clear_caches()  # dashboard caches are per process; a test never sees another test's figures
     yield
+    clear_caches()
     dispose_all()
 
 

@@ -1,0 +1,9 @@
+"""Placeholder while issue 5 is built; replaced by the real page."""
+
+import streamlit as st
+
+from components.i18n import t
+from components.session import guard
+
+guard("partner_feedback")
+st.title(t("page.partner_feedback"))
