@@ -16,6 +16,11 @@ Commands:
                                    service records, or the CSV data package (a folder or a .zip)
   hsds-import PATH                 migrate, then import HSDS 3.0 services from a JSON file or a CSV
                                    data package (folder or .zip); all or nothing
+  report --user U --from D --to D --out PATH [--centre ID ...] [--programme CODE] [--language L]
+                                   write the centre outcomes report as one self-contained HTML file,
+                                   as user U sees it (their centres, suppression applied, audited)
+  refresh-summaries [--centre ID ...]
+                                   rebuild the monthly outcome summaries the dashboards read
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ COMMANDS = (
     "gen-key",
     "hsds-export",
     "hsds-import",
+    "report",
+    "refresh-summaries",
 )
 
 
@@ -259,6 +266,63 @@ def cmd_hsds_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from sqlmodel import select
+
+    from db.engine import read_session
+    from db.models import User
+    from services.auth import load_principal
+    from services.errors import ServiceError
+    from services.report import centre_report_html
+
+    with read_session() as s:
+        user = s.exec(select(User).where(User.username == args.user)).first()
+    principal = load_principal(user.id) if user and user.is_active else None
+    if principal is None:
+        _print_err(f"No active user {args.user!r}.")
+        return 1
+    try:
+        start, end = date.fromisoformat(args.date_from), date.fromisoformat(args.date_to)
+    except ValueError as bad:
+        _print_err(f"Dates must be YYYY-MM-DD: {bad}")
+        return 1
+    language = args.language or principal.language
+    try:
+        html = centre_report_html(
+            principal,
+            tuple(args.centre) if args.centre else None,
+            start,
+            end,
+            args.programme,
+            language=language,
+        )
+    except ServiceError as error:
+        from locales import translate
+
+        fields = getattr(error, "fields", {}) or {}
+        details = "; ".join(
+            f"{name}: {translate(key, language, **params)}" for name, (key, params) in fields.items()
+        )
+        _print_err(translate(error.key, language, **error.params) + (f" ({details})" if details else ""))
+        return 1
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    print(f"Wrote the outcomes report for {args.user} ({start} to {end}) to {out}: {len(html) // 1024} KB.")
+    return 0
+
+
+def cmd_refresh_summaries(args: argparse.Namespace) -> int:
+    from services.summaries import refresh_summaries
+
+    started = time.perf_counter()
+    rows = refresh_summaries(tuple(args.centre) if args.centre else None)
+    print(f"Rebuilt the monthly outcome summaries: {rows:,} rows in {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -310,6 +374,19 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_hsds_import,
         "import HSDS 3.0 services from a JSON file or a CSV package (folder or .zip)",
     ).add_argument("path", metavar="PATH")
+    report = add("report", cmd_report, "write a centre outcomes report as one self-contained HTML file")
+    report.add_argument("--user", required=True, help="the report is what this user may see (and is audited)")
+    report.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--out", required=True, metavar="PATH", help="the .html file to write")
+    report.add_argument("--centre", type=int, action="append", help="a centre id (default: all the user's)")
+    report.add_argument("--programme", help="a programme code (default: all)")
+    report.add_argument("--language", choices=("sv", "da", "en"), help="default: the user's language")
+    add(
+        "refresh-summaries",
+        cmd_refresh_summaries,
+        "rebuild the monthly outcome summaries the dashboards read",
+    ).add_argument("--centre", type=int, action="append", help="a centre id (default: all centres)")
     parser.set_defaults(_handlers=handlers)
     return parser
 

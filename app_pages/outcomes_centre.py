@@ -1,9 +1,174 @@
-"""Placeholder while issue 5 is built; replaced by the real page."""
+"""Centre dashboard (issue 5, item 1): a manager's centres or a connector's own, for a period and
+programme. The service returns protected, display-ready results; this page only lays them out."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from components.i18n import t
+from components.dashboard import figure_metric, period_filter, suppression_caption, table_with_download
+from components.i18n import current_language, show_service_error, t
+from components.outcome_charts import (
+    funnel_chart,
+    paired_chart,
+    paired_table,
+    rank_chart,
+    rank_table,
+    reliable_table,
+    spc_chart,
+)
 from components.session import guard
+from services.errors import ServiceError
+from services.outcomes import FOLLOWUP_CHOICES, centre_choices, centre_dashboard, programme_choices
+from services.report import centre_report_html, report_file_name
 
-guard("outcomes_centre")
+principal = guard("outcomes_centre")
+language = current_language()
 st.title(t("page.outcomes_centre"))
+
+try:
+    centres = centre_choices(principal)
+    programmes = programme_choices(principal)
+except ServiceError as error:
+    show_service_error(error)
+    st.stop()
+if not centres:
+    st.info(t("outcomes.no_centres"))
+    st.stop()
+
+chosen = period_filter("outcomes_centre")
+left, middle, right = st.columns([2, 1, 1])
+centre_names = dict(centres)
+picked = left.multiselect(
+    t("outcomes.filter.centres"),
+    options=[cid for cid, _name in centres],
+    default=[cid for cid, _name in centres],
+    format_func=lambda cid: centre_names[cid],
+    key="outcomes_centre_centres",
+)
+programme_names = {code: names[{"sv": 0, "da": 1, "en": 2}[language]] for code, names in programmes}
+programme = middle.selectbox(
+    t("outcomes.filter.programme"),
+    options=[None, *programme_names],
+    format_func=lambda code: t("outcomes.filter.all_programmes") if code is None else programme_names[code],
+    key="outcomes_centre_programme",
+)
+followup = right.selectbox(
+    t("outcomes.filter.followup"),
+    options=list(FOLLOWUP_CHOICES),
+    format_func=lambda m: t("outcomes.followup.latest") if m is None else t("outcomes.followup.months", n=m),
+    key="outcomes_centre_followup",
+)
+if not picked:
+    st.info(t("outcomes.pick_centre"))
+    st.stop()
+
+centre_ids = tuple(sorted(picked))
+try:
+    board = centre_dashboard(principal, centre_ids, chosen.start, chosen.end, programme, followup)
+except ServiceError as error:
+    show_service_error(
+        error, {"programme": t("outcomes.filter.programme"), "followup": t("outcomes.filter.followup")}
+    )
+    st.stop()
+
+st.caption(
+    t(
+        "outcomes.intro",
+        centres=", ".join(board.centres),
+        period=board.period.label(),
+        programme=t("outcomes.filter.all_programmes") if programme is None else programme_names[programme],
+    )
+)
+st.caption(suppression_caption())
+
+# Figures -------------------------------------------------------------------------------------------
+st.subheader(t("outcomes.section.screening"))
+for offset in range(0, len(board.figures), 5):
+    chunk = board.figures[offset : offset + 5]
+    for column, fig in zip(st.columns(5), chunk, strict=False):
+        figure_metric(t(f"outcomes.fig.{fig.key}"), fig, board.period, container=column)
+st.plotly_chart(funnel_chart(board.funnel, t), width="stretch", key="outcomes_funnel")
+st.caption(t("outcomes.funnel.note"))
+
+# Paired change -------------------------------------------------------------------------------------
+st.subheader(t("outcomes.paired.header"))
+st.markdown(t("outcomes.paired.why"))
+header, rows = paired_table(board.paired, t, language)
+table_with_download(header, rows, file_stem="paired-change", key="outcomes_paired")
+followup_label = (
+    t("outcomes.followup.latest") if followup is None else t("outcomes.followup.months", n=followup)
+)
+st.caption(t("outcomes.paired.definition", followup=followup_label, n=board.rules.min_n_for_rates))
+if any(r.mean_change is not None for r in board.paired):
+    st.plotly_chart(paired_chart(board.paired, t), width="stretch", key="outcomes_paired_chart")
+
+# Reliable change -----------------------------------------------------------------------------------
+st.subheader(t("outcomes.reliable.header"))
+if not board.reliability_configured:
+    st.info(t("outcomes.reliable.not_configured"))
+else:
+    if board.reliability_unverified:
+        st.warning(t("outcomes.reliable.unverified"))
+    header, rows = reliable_table(board.reliable, t, language)
+    table_with_download(header, rows, file_stem="reliable-change", key="outcomes_reliable")
+    st.caption(t("outcomes.reliable.definition"))
+
+# SPC trend -----------------------------------------------------------------------------------------
+st.subheader(t("outcomes.spc.header"))
+if board.trend.drawable:
+    st.plotly_chart(spc_chart(board.trend, t), width="stretch", key="outcomes_spc")
+    if board.trend.trial_limits:
+        st.caption(t("outcomes.spc.trial_note"))
+else:
+    st.info(t("outcomes.spc.too_few"))
+st.caption(t("outcomes.spc.legend"))
+if board.trend.months_hidden:
+    st.caption(
+        t(
+            "outcomes.spc.hidden",
+            hidden=board.trend.months_hidden,
+            total=board.trend.months_total,
+            n=board.rules.min_n_for_rates,
+        )
+    )
+
+# Activities ----------------------------------------------------------------------------------------
+st.subheader(t("outcomes.activities.header"))
+left, right = st.columns(2)
+with left:
+    if board.activities:
+        st.plotly_chart(
+            rank_chart(
+                board.activities, t("outcomes.activities.title"), t("outcomes.activities.x"), language
+            ),
+            width="stretch",
+            key="outcomes_activities_chart",
+        )
+    header, rows = rank_table(board.activities, t, language, "activity")
+    table_with_download(header, rows, file_stem="activities", key="outcomes_activities")
+with right:
+    if board.categories:
+        st.plotly_chart(
+            rank_chart(
+                board.categories, t("outcomes.categories.title"), t("outcomes.activities.x"), language
+            ),
+            width="stretch",
+            key="outcomes_categories_chart",
+        )
+    header, rows = rank_table(board.categories, t, language, "category")
+    table_with_download(header, rows, file_stem="categories", key="outcomes_categories")
+st.caption(t("outcomes.activities.note"))
+
+# Report --------------------------------------------------------------------------------------------
+st.divider()
+st.download_button(
+    t("outcomes.report.download"),
+    data=lambda: centre_report_html(
+        principal, centre_ids, chosen.start, chosen.end, programme, language, followup
+    ),
+    file_name=report_file_name(chosen),
+    mime="text/html",
+    icon=":material/description:",
+    key="outcomes_report",
+)
+st.caption(suppression_caption())

@@ -1,0 +1,849 @@
+"""The centre dashboard (issue 5, item 1): screening, referrals, follow-up, paired change, reliable
+change, the monthly SPC trend and the most used activities, for a manager's or connector's centres.
+
+Everything is aggregated in SQL over the centres `dashboard_scope` allows and the period; what
+leaves this module has passed `domain.disclosure` with `disclosure_rules()`: counts are text
+("<5" for 1..k-1 people), rates and means only from n >= min_n, lists with totals get secondary
+suppression, funnel stages and SPC months that would show or give back a small count are not drawn.
+
+Definitions (the popover texts in locales/*/dashboard.json say the same in words):
+
+* screened: distinct patients with a UCLA-3 or ONS loneliness response in the period;
+* lonely: at the patient's first UCLA-3 in the period, total >= LOTSA_UCLA3_THRESHOLD; ONS: the
+  answer "often/always" at the first ONS loneliness question in the period;
+* referrals: created in the period, drafts and entered-in-error left out; accepted, started and
+  completed are "ever reached" from the status history (ReferralEvent) and the current status;
+* first attendance: the first `in-progress` event of the referral (the partner records that the
+  person has started; attendance ticked at follow-up is not used);
+* paired change: the enrolment's timepoint-0 response in the period against a follow-up of the
+  same enrolment and instrument; n, sum of differences and sum of squared differences come from a
+  self-join in SQL and the t interval is computed from those sufficient statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from scipy import stats
+from sqlalchemy import Date, Integer, and_, case, cast, exists, func, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+
+from db.engine import read_session
+from db.models import (
+    Attribute,
+    Enrolment,
+    FollowUp,
+    HealthCentre,
+    InstrumentResponse,
+    Programme,
+    Referral,
+    ReferralEvent,
+    Service,
+    TaxonomyTerm,
+)
+from domain.disclosure import TOTAL, DisclosureRules, count_cell, protect_counts, protect_mean, protect_rate
+from domain.spc import xmr
+from domain.statistics import BETTER_DIRECTION, minimum_reliable_difference
+from services.audit import require_role
+from services.dashboards import (
+    DASHBOARD_ROLES,
+    Figure,
+    Period,
+    configured_reliability,
+    dashboard_scope,
+    disclosure_rules,
+    period,
+    scoped_cache,
+)
+from services.errors import ValidationError
+from services.principal import Principal
+from settings import get_settings
+
+ACTION = "dashboard.centre"
+SCORES = ("ucla3", "djg6", "swemwbs", "ons4.satisfied", "ons4.worthwhile", "ons4.happy", "ons4.anxious")
+FOLLOWUP_CHOICES = (None, 3, 6, 12)  # None: the latest follow-up each enrolment has
+SCREENING_INSTRUMENTS = ("ucla3", "ons_loneliness")
+ONS_LONELY_ANSWER = "often_always"
+EXCLUDED_REFERRAL = ("draft", "entered-in-error")
+ACCEPTED_OR_LATER = ("accepted", "in-progress", "on-hold", "completed")
+STARTED_OR_LATER = ("in-progress", "completed")
+FUNNEL_STAGES = ("screened", "lonely", "referred", "accepted", "started", "completed")
+TOP_N = 10
+SPC_BETTER = "lower"  # fewer people lonely at screening is the better direction
+WITHHELD = "–"
+
+
+# Results ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    key: str
+    text: str  # "<5", "*" (hidden so a small difference cannot be worked out) or the count
+    value: int | None  # None: not drawn
+
+
+@dataclass(frozen=True)
+class PairedRow:
+    score: str
+    better: str  # "higher" | "lower"
+    n_baseline: str
+    n_followed: str
+    share_lost: float | None
+    mean_change: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class ReliableRow:
+    score: str
+    n: str
+    improved: str
+    no_change: str
+    deteriorated: str
+    improved_share: float | None
+    no_change_share: float | None
+    deteriorated_share: float | None
+    minimum_difference: float
+    sd1: float
+    r: float
+    source: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: date
+    share: float  # only drawn months (n >= min_n and no small count recoverable)
+    rules: tuple[str, ...]
+    variation: str | None  # "improvement" | "concern" | None
+
+
+@dataclass(frozen=True)
+class Trend:
+    points: tuple[TrendPoint, ...]
+    months_total: int
+    months_hidden: int
+    centre: float | None = None
+    upper: float | None = None
+    lower: float | None = None
+    upper_2_3: float | None = None
+    lower_2_3: float | None = None
+    trial_limits: bool = False
+
+    @property
+    def drawable(self) -> bool:
+        return self.centre is not None
+
+
+@dataclass(frozen=True)
+class RankRow:
+    names: tuple[str, str, str]  # sv, da, en (activity names are the same in each)
+    text: str
+    value: int | None
+
+    def label(self, language: str) -> str:
+        return self.names[{"sv": 0, "da": 1, "en": 2}.get(language, 0)]
+
+
+@dataclass(frozen=True)
+class CentreDashboard:
+    centres: tuple[str, ...]
+    period: Period
+    programme: str | None
+    followup_months: int | None
+    ucla3_threshold: int
+    figures: tuple[Figure, ...]
+    funnel: tuple[FunnelStage, ...]
+    paired: tuple[PairedRow, ...]
+    reliable: tuple[ReliableRow, ...]
+    reliability_configured: bool
+    reliability_unverified: bool
+    trend: Trend
+    activities: tuple[RankRow, ...]
+    categories: tuple[RankRow, ...]
+    rules: DisclosureRules
+
+    def figure(self, key: str) -> Figure:
+        return next(f for f in self.figures if f.key == key)
+
+
+# Small helpers ------------------------------------------------------------------------------------
+
+
+def t_interval(n: int, total: float, total_sq: float, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t confidence interval of paired differences from their sufficient statistics: n, Σd
+    and Σd². sd² = (Σd² − (Σd)²/n) / (n − 1); CI = mean ± t(1 − α/2, n − 1) · sd / √n (the same
+    interval as domain.statistics.paired_change, from summaries instead of the list)."""
+    if n < 2:
+        raise ValueError("a confidence interval needs at least 2 pairs")
+    mean = total / n
+    variance = max(0.0, (total_sq - total * total / n) / (n - 1))
+    half = float(stats.t.ppf(1.0 - (1.0 - confidence) / 2.0, n - 1)) * math.sqrt(variance) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def median_from_counts(histogram: Mapping[int, int]) -> float | None:
+    """The median of a distribution given as value -> frequency (the average of the two middle
+    values when the count is even)."""
+    n = sum(histogram.values())
+    if n == 0:
+        return None
+    wanted = (n - 1) // 2, n // 2
+    found: list[float] = []
+    seen = 0
+    for value in sorted(histogram):
+        before, seen = seen, seen + histogram[value]
+        for position in wanted:
+            if before <= position < seen:
+                found.append(value)
+    return (found[0] + found[1]) / 2
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier (the month's last day when it is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(day.day, (following - date(year, month, 1)).days))
+
+
+def _sqlite(session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _days_between(session, later, earlier):
+    """Whole days from `earlier` to `later` (dates, or a datetime for `later`) in SQL."""
+    if _sqlite(session):
+        return cast(func.julianday(func.date(later)) - func.julianday(earlier), Integer)
+    return cast(later, Date) - earlier
+
+
+def _month(session, day):
+    """'YYYY-MM' of a date column."""
+    if _sqlite(session):
+        return func.strftime("%Y-%m", day)
+    return func.to_char(day, "YYYY-MM")
+
+
+def _pct(rate: float | None) -> str:
+    return WITHHELD if rate is None else f"{round(100 * rate)} %"
+
+
+def _rate_figure(key: str, numerator: int, denominator: int, rules: DisclosureRules) -> Figure:
+    protected = protect_rate(numerator, denominator, rules, protect_complement=True)
+    if protected is None:
+        return Figure(
+            key,
+            WITHHELD,
+            None,
+            f"outcomes.def.{key}",
+            count_cell(numerator, rules),
+            count_cell(denominator, rules),
+        )
+    return Figure(
+        key,
+        _pct(protected.rate),
+        protected.rate,
+        f"outcomes.def.{key}",
+        protected.numerator_text if protected.rate is not None else WITHHELD,
+        protected.denominator_text,
+    )
+
+
+def _count_figure(key: str, n: int, rules: DisclosureRules) -> Figure:
+    shown = count_cell(n, rules)
+    return Figure(key, shown, float(n) if shown == str(n) else None, f"outcomes.def.{key}")
+
+
+def _median_figure(key: str, histogram: Mapping[int, int], rules: DisclosureRules) -> Figure:
+    n = sum(histogram.values())
+    median = median_from_counts(histogram)
+    shown = None if median is None else protect_mean(n, float(median), rules)
+    text = WITHHELD if shown is None else f"{shown:g}"
+    return Figure(key, text, shown, f"outcomes.def.{key}", extra={"n": count_cell(n, rules)})
+
+
+def _protected_funnel(counts: Mapping[str, int], rules: DisclosureRules) -> tuple[FunnelStage, ...]:
+    """Each stage as it may be drawn: a count of 1..k-1 is "<k"; a stage whose difference from the
+    last drawn stage is 1..k-1 is hidden ("*") too, so that no small group can be worked out by
+    subtracting one bar from another."""
+    out, last = [], None
+    for key in FUNNEL_STAGES:
+        n = counts[key]
+        if 0 < n < rules.k:
+            out.append(FunnelStage(key, f"<{rules.k}", None))
+        elif last is not None and 0 < abs(last - n) < rules.k:
+            out.append(FunnelStage(key, rules.secondary_symbol, None))
+        else:
+            out.append(FunnelStage(key, str(n), n))
+            last = n
+    return tuple(out)
+
+
+def _ranked(rows: list[tuple[tuple[str, str, str], int]], rules: DisclosureRules) -> tuple[RankRow, ...]:
+    top = sorted(rows, key=lambda r: (-r[1], r[0][0]))[:TOP_N]
+    protected = protect_counts({str(i): n for i, (_names, n) in enumerate(top)}, total=False, rules=rules)
+    return tuple(
+        RankRow(names, protected.text[str(i)], protected.values.get(str(i)))
+        for i, (names, _n) in enumerate(top)
+    )
+
+
+# Choices for the filters ---------------------------------------------------------------------------
+
+
+def centre_choices(principal: Principal) -> list[tuple[int, str]]:
+    """The centres the user may choose from (their own), by name."""
+    principal = require_role(principal, *DASHBOARD_ROLES, action=ACTION)
+    with read_session() as s:
+        rows = s.exec(
+            select(HealthCentre.id, HealthCentre.name).where(
+                col(HealthCentre.id).in_(tuple(principal.centre_ids))
+            )
+        ).all()
+    return sorted(((int(i), n) for i, n in rows), key=lambda r: r[1])
+
+
+def programme_choices(principal: Principal) -> list[tuple[str, tuple[str, str, str]]]:
+    """Programme codes with their names in sv, da, en."""
+    require_role(principal, *DASHBOARD_ROLES, action=ACTION)
+    with read_session() as s:
+        rows = s.exec(
+            select(Programme.code, Programme.name_sv, Programme.name_da, Programme.name_en).order_by(
+                Programme.code
+            )
+        ).all()
+    return [(code, (sv, da, en)) for code, sv, da, en in rows]
+
+
+# The dashboard ------------------------------------------------------------------------------------
+
+
+@scoped_cache(ttl_seconds=300)
+def centre_dashboard(
+    principal: Principal,
+    centre_ids: tuple[int, ...] | None,
+    start: date,
+    end: date,
+    programme: str | None = None,
+    followup_months: int | None = None,
+) -> CentreDashboard:
+    """The centre dashboard for the user's centres (all when `centre_ids` is None), the period and
+    optionally one programme; `followup_months` picks the follow-up for paired change (None: the
+    latest each enrolment has; else 3, 6 or 12)."""
+    centres = dashboard_scope(principal, centre_ids, action=ACTION)
+    chosen = period(start, end)
+    if followup_months not in FOLLOWUP_CHOICES:
+        raise ValidationError({"followup": ("error.invalid_choice", {})})
+    rules = disclosure_rules()
+    settings = get_settings()
+    threshold = settings.ucla3_threshold
+    today = date.today()
+    with read_session() as s:
+        programme_id = None
+        if programme is not None:
+            programme_id = s.exec(select(Programme.id).where(Programme.code == programme)).first()
+            if programme_id is None:
+                raise ValidationError({"programme": ("error.invalid_choice", {})})
+        names = tuple(
+            sorted(s.exec(select(HealthCentre.name).where(col(HealthCentre.id).in_(centres))).all())
+        )
+        query = _Queries(s, centres, chosen, programme_id, rules, threshold, today)
+        screening = query.screening()
+        referral = query.referrals()
+        figures = (
+            _count_figure("screened", screening["screened"], rules),
+            _rate_figure("lonely_ucla3", screening["lonely_ucla3"], screening["with_ucla3"], rules),
+            _rate_figure("lonely_ons", screening["lonely_ons"], screening["with_ons"], rules),
+            _count_figure("referrals", referral["made"], rules),
+            _rate_figure("accepted", referral["accepted"], referral["made"], rules),
+            _rate_figure("started", referral["started"], referral["made"], rules),
+            _rate_figure("completed", referral["completed"], referral["made"], rules),
+            _median_figure("days_to_referral", query.days_to_referral(), rules),
+            _median_figure("days_to_attendance", query.days_to_attendance(), rules),
+            _rate_figure("followup_completion", *query.followups(), rules),
+        )
+        funnel = _protected_funnel(
+            {
+                "screened": screening["screened"],
+                "lonely": screening["lonely_any"],
+                **query.referred_people(),
+            },
+            rules,
+        )
+        reliability = configured_reliability()
+        paired, reliable = [], []
+        for score in SCORES:
+            sums = query.paired(score, followup_months, reliability.get(score))
+            paired.append(_paired_row(score, sums, rules))
+            if score in reliability:
+                reliable.append(_reliable_row(score, sums, reliability[score], rules))
+        trend = _trend(query.monthly_lonely(), chosen, rules)
+        activities, categories = query.activities()
+    return CentreDashboard(
+        centres=names,
+        period=chosen,
+        programme=programme,
+        followup_months=followup_months,
+        ucla3_threshold=threshold,
+        figures=figures,
+        funnel=funnel,
+        paired=tuple(paired),
+        reliable=tuple(reliable),
+        reliability_configured=bool(reliability),
+        reliability_unverified=any(not p.verified for p in reliability.values()),
+        trend=trend,
+        activities=_ranked(activities, rules),
+        categories=_ranked(categories, rules),
+        rules=rules,
+    )
+
+
+def _paired_row(score: str, sums: dict, rules: DisclosureRules) -> PairedRow:
+    n_base, n_fol = sums["n_baseline"], sums["n_followed"]
+    split = protect_counts({"followed": n_fol, "lost": n_base - n_fol}, total=True, rules=rules)
+    lost = protect_rate(n_base - n_fol, n_base, rules, protect_complement=True)
+    mean = low = high = None
+    if n_fol >= 2 and protect_mean(n_fol, 0.0, rules) is not None:
+        mean, low, high = t_interval(n_fol, sums["sum_d"], sums["sum_d2"])
+    return PairedRow(
+        score=score,
+        better=BETTER_DIRECTION[score],
+        n_baseline=split.text[TOTAL],
+        n_followed=split.text["followed"],
+        share_lost=None if lost is None else lost.rate,
+        mean_change=mean,
+        ci_low=low,
+        ci_high=high,
+    )
+
+
+def _reliable_row(score: str, sums: dict, params, rules: DisclosureRules) -> ReliableRow:
+    counts = {
+        "improved": sums["improved"],
+        "no_change": sums["no_change"],
+        "deteriorated": sums["deteriorated"],
+    }
+    protected = protect_counts(counts, total=True, rules=rules)
+    n = sum(counts.values())
+
+    def share(key: str) -> float | None:
+        shown = protected.values.get(key)
+        if shown is None or TOTAL not in protected.values or n < rules.min_n_for_rates:
+            return None
+        return shown / n
+
+    return ReliableRow(
+        score=score,
+        n=protected.text[TOTAL],
+        improved=protected.text["improved"],
+        no_change=protected.text["no_change"],
+        deteriorated=protected.text["deteriorated"],
+        improved_share=share("improved"),
+        no_change_share=share("no_change"),
+        deteriorated_share=share("deteriorated"),
+        minimum_difference=minimum_reliable_difference(params.sd1, params.r),
+        sd1=params.sd1,
+        r=params.r,
+        source=params.source,
+        verified=params.verified,
+    )
+
+
+def _trend(monthly: Mapping[str, tuple[int, int]], chosen: Period, rules: DisclosureRules) -> Trend:
+    months = chosen.months()
+    drawn: list[tuple[date, float]] = []
+    for month in months:
+        lonely, n = monthly.get(month.strftime("%Y-%m"), (0, 0))
+        protected = protect_rate(lonely, n, rules, protect_complement=True) if n else None
+        if protected is not None and protected.rate is not None:
+            drawn.append((month, protected.rate))
+    hidden = len(months) - len(drawn)
+    if len(drawn) < 2:
+        return Trend(tuple(TrendPoint(m, v, (), None) for m, v in drawn), len(months), hidden)
+    chart = xmr([v for _m, v in drawn], better=SPC_BETTER)
+    points = tuple(
+        TrendPoint(m, v, tuple(sorted(p.rules)), p.variation)
+        for (m, v), p in zip(drawn, chart.points, strict=True)
+    )
+    return Trend(
+        points,
+        len(months),
+        hidden,
+        chart.centre,
+        chart.upper,
+        chart.lower,
+        chart.upper_2_3,
+        chart.lower_2_3,
+        chart.trial_limits,
+    )
+
+
+class _Queries:
+    """The SQL of one dashboard computation: every aggregate in the database, scoped to `centres`."""
+
+    def __init__(self, session, centres, chosen: Period, programme_id, rules, threshold: int, today: date):
+        self.s, self.centres, self.p = session, centres, chosen
+        self.programme_id, self.rules, self.threshold, self.today = programme_id, rules, threshold, today
+
+    # Filters shared by several queries.
+
+    def _in_programme(self, patient_id_column):
+        """True when no programme is chosen, else: the patient has an enrolment in it here."""
+        if self.programme_id is None:
+            return literal(True)
+        return exists().where(
+            Enrolment.patient_id == patient_id_column,
+            Enrolment.programme_id == self.programme_id,
+            col(Enrolment.centre_id).in_(self.centres),
+        )
+
+    def _referrals_in_period(self):
+        R = Referral
+        return and_(
+            col(R.centre_id).in_(self.centres),
+            R.created_on >= self.p.start,
+            R.created_on <= self.p.end,
+            col(R.status).not_in(EXCLUDED_REFERRAL),
+            self._in_programme(R.patient_id),
+        )
+
+    # Screening.
+
+    def _first_of(self, instrument: str, *, extra_partition=()):
+        """Each patient's first response on `instrument` in the period (row number 1)."""
+        R = InstrumentResponse
+        ranked = (
+            select(
+                R.patient_id,
+                R.total,
+                R.band,
+                R.administered_on,
+                func.row_number()
+                .over(partition_by=(R.patient_id, *extra_partition), order_by=(R.administered_on, R.id))
+                .label("rn"),
+            )
+            .where(
+                col(R.centre_id).in_(self.centres),
+                R.instrument == instrument,
+                R.administered_on >= self.p.start,
+                R.administered_on <= self.p.end,
+                self._in_programme(R.patient_id),
+            )
+            .subquery()
+        )
+        return ranked
+
+    def screening(self) -> dict[str, int]:
+        R = InstrumentResponse
+        screened = self.s.exec(
+            select(func.count(func.distinct(R.patient_id))).where(
+                col(R.centre_id).in_(self.centres),
+                col(R.instrument).in_(SCREENING_INSTRUMENTS),
+                R.administered_on >= self.p.start,
+                R.administered_on <= self.p.end,
+                self._in_programme(R.patient_id),
+            )
+        ).one()
+        u = self._first_of("ucla3")
+        o = self._first_of("ons_loneliness")
+        with_ucla3, lonely_ucla3 = self.s.exec(
+            select(
+                func.count(), func.coalesce(func.sum(case((u.c.total >= self.threshold, 1), else_=0)), 0)
+            ).where(u.c.rn == 1)
+        ).one()
+        with_ons, lonely_ons = self.s.exec(
+            select(
+                func.count(), func.coalesce(func.sum(case((o.c.band == ONS_LONELY_ANSWER, 1), else_=0)), 0)
+            ).where(o.c.rn == 1)
+        ).one()
+        lonely_people = (
+            select(u.c.patient_id.label("pid"))
+            .where(u.c.rn == 1, u.c.total >= self.threshold)
+            .union(select(o.c.patient_id).where(o.c.rn == 1, o.c.band == ONS_LONELY_ANSWER))
+            .subquery()
+        )
+        lonely_any = self.s.exec(select(func.count()).select_from(lonely_people)).one()
+        return {
+            "screened": int(screened),
+            "with_ucla3": int(with_ucla3),
+            "lonely_ucla3": int(lonely_ucla3),
+            "with_ons": int(with_ons),
+            "lonely_ons": int(lonely_ons),
+            "lonely_any": int(lonely_any),
+        }
+
+    def monthly_lonely(self) -> dict[str, tuple[int, int]]:
+        """Per 'YYYY-MM': (lonely, screened) at each patient's first UCLA-3 of that month."""
+        R = InstrumentResponse
+        month = _month(self.s, R.administered_on)
+        ranked = (
+            select(
+                month.label("month"),
+                R.total,
+                func.row_number()
+                .over(partition_by=(R.patient_id, month), order_by=(R.administered_on, R.id))
+                .label("rn"),
+            )
+            .where(
+                col(R.centre_id).in_(self.centres),
+                R.instrument == "ucla3",
+                R.administered_on >= self.p.start,
+                R.administered_on <= self.p.end,
+                self._in_programme(R.patient_id),
+            )
+            .subquery()
+        )
+        rows = self.s.exec(
+            select(
+                ranked.c.month, func.sum(case((ranked.c.total >= self.threshold, 1), else_=0)), func.count()
+            )
+            .where(ranked.c.rn == 1)
+            .group_by(ranked.c.month)
+        ).all()
+        return {str(m): (int(lonely or 0), int(n)) for m, lonely, n in rows}
+
+    # Referrals.
+
+    def _referral_flags(self):
+        """Per referral in the period: reached accepted / started / completed (history or status),
+        and the first in-progress moment."""
+        R, E = Referral, ReferralEvent
+        events = (
+            select(
+                E.referral_id.label("rid"),
+                func.max(case((col(E.status).in_(ACCEPTED_OR_LATER), 1), else_=0)).label("acc"),
+                func.max(case((col(E.status).in_(STARTED_OR_LATER), 1), else_=0)).label("sta"),
+                func.max(case((E.status == "completed", 1), else_=0)).label("com"),
+                func.min(case((E.status == "in-progress", E.at), else_=None)).label("first_in_progress"),
+            )
+            .group_by(E.referral_id)
+            .subquery()
+        )
+        flags = (
+            select(
+                R.id.label("id"),
+                R.patient_id.label("patient_id"),
+                R.created_on.label("created_on"),
+                case(
+                    (or_(col(R.status).in_(ACCEPTED_OR_LATER), func.coalesce(events.c.acc, 0) == 1), 1),
+                    else_=0,
+                ).label("acc"),
+                case(
+                    (or_(col(R.status).in_(STARTED_OR_LATER), func.coalesce(events.c.sta, 0) == 1), 1),
+                    else_=0,
+                ).label("sta"),
+                case((or_(R.status == "completed", func.coalesce(events.c.com, 0) == 1), 1), else_=0).label(
+                    "com"
+                ),
+                events.c.first_in_progress,
+            )
+            .select_from(R)
+            .outerjoin(events, events.c.rid == R.id)
+            .where(self._referrals_in_period())
+            .subquery()
+        )
+        return flags
+
+    def referrals(self) -> dict[str, int]:
+        f = self._referral_flags()
+        made, acc, sta, com = self.s.exec(
+            select(
+                func.count(),
+                func.coalesce(func.sum(f.c.acc), 0),
+                func.coalesce(func.sum(f.c.sta), 0),
+                func.coalesce(func.sum(f.c.com), 0),
+            )
+        ).one()
+        return {"made": int(made), "accepted": int(acc), "started": int(sta), "completed": int(com)}
+
+    def referred_people(self) -> dict[str, int]:
+        f = self._referral_flags()
+        people = (
+            select(
+                f.c.patient_id,
+                func.max(f.c.acc).label("acc"),
+                func.max(f.c.sta).label("sta"),
+                func.max(f.c.com).label("com"),
+            )
+            .group_by(f.c.patient_id)
+            .subquery()
+        )
+        referred, acc, sta, com = self.s.exec(
+            select(
+                func.count(),
+                func.coalesce(func.sum(people.c.acc), 0),
+                func.coalesce(func.sum(people.c.sta), 0),
+                func.coalesce(func.sum(people.c.com), 0),
+            )
+        ).one()
+        return {"referred": int(referred), "accepted": int(acc), "started": int(sta), "completed": int(com)}
+
+    def days_to_referral(self) -> dict[int, int]:
+        """Histogram of days from the patient's first screening (any time up to the referral) to
+        each referral made in the period."""
+        R, Q = Referral, InstrumentResponse
+        first = (
+            select(Q.patient_id.label("pid"), func.min(Q.administered_on).label("first_on"))
+            .where(col(Q.centre_id).in_(self.centres), col(Q.instrument).in_(SCREENING_INSTRUMENTS))
+            .group_by(Q.patient_id)
+            .subquery()
+        )
+        days = _days_between(self.s, R.created_on, first.c.first_on).label("days")
+        per_referral = (
+            select(days)
+            .select_from(R)
+            .join(first, first.c.pid == R.patient_id)
+            .where(self._referrals_in_period(), first.c.first_on <= R.created_on)
+            .subquery()
+        )
+        rows = self.s.exec(select(per_referral.c.days, func.count()).group_by(per_referral.c.days)).all()
+        return {int(d): int(n) for d, n in rows}
+
+    def days_to_attendance(self) -> dict[int, int]:
+        f = self._referral_flags()
+        days = _days_between(self.s, f.c.first_in_progress, f.c.created_on).label("days")
+        per_referral = select(days).where(f.c.first_in_progress.is_not(None)).subquery()
+        rows = self.s.exec(select(per_referral.c.days, func.count()).group_by(per_referral.c.days)).all()
+        return {int(d): int(n) for d, n in rows}
+
+    # Follow-up.
+
+    def followups(self) -> tuple[int, int]:
+        F = FollowUp
+        due_until = min(self.p.end, self.today)
+        where = [
+            col(F.centre_id).in_(self.centres),
+            F.due_on >= self.p.start,
+            F.due_on <= due_until,
+        ]
+        query = select(func.coalesce(func.sum(case((F.status == "completed", 1), else_=0)), 0), func.count())
+        if self.programme_id is not None:
+            query = query.join(Enrolment, Enrolment.id == F.enrolment_id)
+            where.append(Enrolment.programme_id == self.programme_id)
+        completed, due = self.s.exec(query.where(*where)).one()
+        return int(completed), int(due)
+
+    # Paired change and reliable change.
+
+    def _score_value(self, alias, score: str):
+        if score.startswith("ons4."):
+            return alias.subscales[score.split(".", 1)[1]].as_float()
+        return alias.score
+
+    def paired(self, score: str, followup_months: int | None, params) -> dict[str, float]:
+        """n at baseline, n followed up, Σd, Σd² (d = follow-up − baseline) and, with reliability
+        parameters, the reliable-change categories: all in one SQL statement."""
+        R = InstrumentResponse
+        instrument = score.split(".", 1)[0]
+        value = self._score_value(R, score)
+        base_where = [
+            col(R.centre_id).in_(self.centres),
+            R.instrument == instrument,
+            R.timepoint_months == 0,
+            col(R.enrolment_id).is_not(None),
+            R.administered_on >= self.p.start,
+            R.administered_on <= self.p.end,
+            value.is_not(None),
+        ]
+        if followup_months is not None:  # only baselines whose follow-up is due by today
+            base_where.append(R.administered_on <= months_before(self.today, followup_months))
+        base_ids = select(R.enrolment_id.label("eid"), func.min(R.id).label("id")).where(*base_where)
+        if self.programme_id is not None:
+            base_ids = base_ids.join(Enrolment, Enrolment.id == R.enrolment_id).where(
+                Enrolment.programme_id == self.programme_id
+            )
+        base_ids = base_ids.group_by(R.enrolment_id).subquery()
+        follow_where = [
+            col(R.centre_id).in_(self.centres),
+            R.instrument == instrument,
+            col(R.enrolment_id).is_not(None),
+            value.is_not(None),
+        ]
+        if followup_months is None:
+            latest = (
+                select(R.enrolment_id.label("eid"), func.max(R.timepoint_months).label("tp"))
+                .where(*follow_where, R.timepoint_months > 0)
+                .group_by(R.enrolment_id)
+                .subquery()
+            )
+            follow_ids = (
+                select(R.enrolment_id.label("eid"), func.min(R.id).label("id"))
+                .join(latest, and_(latest.c.eid == R.enrolment_id, latest.c.tp == R.timepoint_months))
+                .where(*follow_where)
+                .group_by(R.enrolment_id)
+                .subquery()
+            )
+        else:
+            follow_ids = (
+                select(R.enrolment_id.label("eid"), func.min(R.id).label("id"))
+                .where(*follow_where, R.timepoint_months == followup_months)
+                .group_by(R.enrolment_id)
+                .subquery()
+            )
+        b, f = aliased(R), aliased(R)
+        d = self._score_value(f, score) - self._score_value(b, score)
+        columns = [
+            func.count(b.id),
+            func.count(f.id),
+            func.coalesce(func.sum(d), 0.0),
+            func.coalesce(func.sum(d * d), 0.0),
+        ]
+        if params is not None:
+            m = minimum_reliable_difference(params.sd1, params.r)
+            up, down = d > m, d < -m
+            good, bad = (up, down) if BETTER_DIRECTION[score] == "higher" else (down, up)
+            columns += [
+                func.coalesce(func.sum(case((good, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((bad, 1), else_=0)), 0),
+            ]
+        query = (
+            select(*columns)
+            .select_from(base_ids)
+            .join(b, b.id == base_ids.c.id)
+            .outerjoin(follow_ids, follow_ids.c.eid == base_ids.c.eid)
+            .outerjoin(f, f.id == follow_ids.c.id)
+        )
+        row = self.s.exec(query).one()
+        out = {
+            "n_baseline": int(row[0]),
+            "n_followed": int(row[1]),
+            "sum_d": float(row[2]),
+            "sum_d2": float(row[3]),
+        }
+        if params is not None:
+            out["improved"], out["deteriorated"] = int(row[4]), int(row[5])
+            out["no_change"] = out["n_followed"] - out["improved"] - out["deteriorated"]
+        return out
+
+    # Activities.
+
+    def activities(self) -> tuple[list, list]:
+        R, S = Referral, Service
+        by_service = self.s.exec(
+            select(S.name, func.count())
+            .select_from(R)
+            .join(S, S.id == R.service_id)
+            .where(self._referrals_in_period())
+            .group_by(S.id, S.name)
+        ).all()
+        T, A = TaxonomyTerm, Attribute
+        by_category = self.s.exec(
+            select(T.name_sv, T.name_da, T.name_en, func.count())
+            .select_from(R)
+            .join(A, A.service_id == R.service_id)
+            .join(T, and_(T.id == A.taxonomy_term_id, T.taxonomy == "category"))
+            .where(self._referrals_in_period())
+            .group_by(T.id, T.name_sv, T.name_da, T.name_en)
+        ).all()
+        return (
+            [((name, name, name), int(n)) for name, n in by_service],
+            [((sv, da, en), int(n)) for sv, da, en, n in by_category],
+        )
