@@ -318,8 +318,10 @@ def cmd_refresh_summaries(args: argparse.Namespace) -> int:
     from services.summaries import refresh_summaries
 
     started = time.perf_counter()
-    rows = refresh_summaries(tuple(args.centre) if args.centre else None)
-    print(f"Rebuilt the monthly outcome summaries: {rows:,} rows in {time.perf_counter() - started:.1f} s.")
+    centres = refresh_summaries(tuple(args.centre) if args.centre else None)
+    print(
+        f"Rebuilt the outcome summaries of {centres:,} centres in {time.perf_counter() - started:.1f} s."
+    )
     return 0
 
 

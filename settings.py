@@ -146,4 +146,6 @@ DEMO_ACCOUNTS: tuple[tuple[str, str], ...] = (
     ("demo-partner", "partner"),
     ("demo-admin", "admin"),
     ("demo-volunteer", "volunteer"),
+    ("demo-region", "manager"),
+    ("demo-municipality", "partner"),
 )

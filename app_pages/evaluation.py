@@ -1,9 +1,195 @@
-"""Placeholder while issue 5 is built; replaced by the real page."""
+"""Evaluation of a programme with study arms: CONSORT-style flow, difference in change between
+arms, health measures and the HbA1c outcome-contract tracker."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from components.i18n import t
+from components.dashboard import period_filter, suppression_caption, table_with_download
+from components.evaluation_charts import change_figure, consort_figure, tracker_figure
+from components.i18n import current_language, show_service_error, t
 from components.session import guard
+from services.errors import ServiceError
+from services.evaluation import INSTRUMENTS, MEASURES, evaluation, evaluation_programmes
 
-guard("evaluation")
+principal = guard("evaluation")
 st.title(t("page.evaluation"))
+st.caption(t("evaluation.intro"))
+
+try:
+    programmes = evaluation_programmes(principal)
+except ServiceError as error:
+    show_service_error(error)
+    st.stop()
+if not programmes:
+    st.info(t("evaluation.no_programmes"))
+    st.stop()
+
+lang = current_language()
+by_id = {p.id: p for p in programmes}
+programme_id = st.selectbox(
+    t("evaluation.programme"),
+    options=list(by_id),
+    format_func=lambda i: by_id[i].names.get(lang, by_id[i].code),
+)
+st.caption(t("evaluation.period_help"))
+chosen = period_filter("evaluation")
+try:
+    view = evaluation(principal, programme_id, chosen.start, chosen.end)
+except ServiceError as error:
+    show_service_error(error)
+    st.stop()
+
+arm_labels = {a: t(f"evaluation.arm.{a}") for a in (*view.arms, "total")}
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def ci(low: float | None, high: float | None, digits: int = 2) -> str:
+    return "–" if low is None or high is None else f"{low:.{digits}f} … {high:.{digits}f}"
+
+
+def pct_ci(low: float | None, high: float | None) -> str:
+    return "–" if low is None or high is None else f"{low * 100:.0f} … {high * 100:.0f} %"
+
+
+def definition(key: str, **params: object) -> None:
+    with st.popover(t("evaluation.definition"), icon=":material/info:"):
+        st.markdown(t(key, **params))
+        st.markdown(f"**{t('dashboard.period')}:** {view.period.label()}")
+
+
+# Flow ---------------------------------------------------------------------------------------------
+st.subheader(t("evaluation.flow_title"))
+definition("evaluation.def.flow")
+stage_labels = [
+    t(f"evaluation.stage.{s.key}")
+    if s.timepoint is None
+    else t(f"evaluation.stage.{s.key}", months=s.timepoint)
+    for s in view.flow
+]
+st.plotly_chart(
+    consort_figure(view.flow, view.arms, stage_labels, arm_labels, t("evaluation.flow_chart")),
+    config={"displaylogo": False, "staticPlot": True},
+    key="consort",
+)
+table_with_download(
+    [t("evaluation.col.stage"), *(arm_labels[a] for a in view.arms), t("evaluation.arm.total")],
+    [[label, *s.cells, s.total] for label, s in zip(stage_labels, view.flow, strict=True)],
+    file_stem="evaluation-flow",
+    key="flow",
+)
+
+# Difference in change -----------------------------------------------------------------------------
+first, second = (*view.programme.arms, "", "")[:2]
+diff_label = t(
+    "evaluation.col.difference", first=arm_labels.get(first, first), second=arm_labels.get(second, second)
+)
+
+
+def change_table(rows, file_stem: str, outcome_key: str) -> None:
+    header = [t("evaluation.col.outcome"), t("evaluation.col.timepoint")]
+    for a in view.programme.arms:
+        header += [
+            f"{arm_labels[a]}: {t('evaluation.col.n')}",
+            f"{arm_labels[a]}: {t('evaluation.col.mean')}",
+            f"{arm_labels[a]}: {t('evaluation.col.ci')}",
+        ]
+    header += [diff_label, t("evaluation.col.diff_ci")]
+    body = []
+    for r in rows:
+        line: list[object] = [t(f"{outcome_key}.{r.outcome}"), t("evaluation.months", months=r.timepoint)]
+        for a in r.arms:
+            line += [a.n_text, fmt(a.mean), ci(a.low, a.high)]
+        line += [fmt(r.difference), ci(r.diff_low, r.diff_high)]
+        body.append(line)
+    table_with_download(header, body, file_stem=file_stem, key=file_stem)
+
+
+st.subheader(t("evaluation.change_title"))
+definition("evaluation.def.change", first=arm_labels.get(first, first), second=arm_labels.get(second, second))
+columns = st.columns(len(INSTRUMENTS))
+for column, instrument in zip(columns, INSTRUMENTS, strict=True):
+    rows = [r for r in view.changes if r.outcome == instrument]
+    column.plotly_chart(
+        change_figure(
+            rows,
+            arm_labels,
+            title=t(f"evaluation.outcome.{instrument}"),
+            x_label=t("evaluation.axis.timepoint"),
+            y_label=t(f"evaluation.axis.change.{instrument}"),
+            timepoint_label=t("evaluation.months"),
+        ),
+        config={"displaylogo": False},
+        key=f"change_{instrument}",
+    )
+change_table(view.changes, "evaluation-change", "evaluation.outcome")
+
+# Health measures ---------------------------------------------------------------------------------
+st.subheader(t("evaluation.measures_title"))
+definition("evaluation.def.measures", base=view.baseline_window, window=view.followup_window)
+columns = st.columns(2)
+for i, measure in enumerate(MEASURES):
+    rows = [r for r in view.measures if r.outcome == measure]
+    columns[i % 2].plotly_chart(
+        change_figure(
+            rows,
+            arm_labels,
+            title=t(f"evaluation.measure.{measure}"),
+            x_label=t("evaluation.axis.timepoint"),
+            y_label=t(f"evaluation.axis.measure.{measure}"),
+            timepoint_label=t("evaluation.months"),
+        ),
+        config={"displaylogo": False},
+        key=f"measure_{measure}",
+    )
+change_table(view.measures, "evaluation-measures", "evaluation.measure")
+
+# Outcome contract tracker ------------------------------------------------------------------------
+st.subheader(t("evaluation.tracker_title"))
+threshold = f"{view.threshold:g}"
+definition("evaluation.def.tracker", threshold=threshold, window=view.followup_window)
+st.plotly_chart(
+    tracker_figure(
+        view.tracker,
+        arm_labels,
+        title=t("evaluation.tracker_chart", threshold=threshold),
+        x_label=t("evaluation.axis.timepoint"),
+        y_label=t("evaluation.axis.share_out"),
+        timepoint_label=t("evaluation.months"),
+    ),
+    config={"displaylogo": False},
+    key="tracker",
+)
+table_with_download(
+    [
+        t("evaluation.col.arm"),
+        t("evaluation.col.timepoint"),
+        t("evaluation.col.cohort"),
+        t("evaluation.col.measured"),
+        t("evaluation.col.out"),
+        t("evaluation.col.of_measured"),
+        t("evaluation.col.ci"),
+        t("evaluation.col.of_cohort"),
+        t("evaluation.col.ci"),
+    ],
+    [
+        [
+            arm_labels.get(r.arm, r.arm),
+            t("evaluation.months", months=r.timepoint),
+            r.cohort_text,
+            r.measured_text,
+            r.out_text,
+            r.of_measured.text,
+            pct_ci(r.of_measured.low, r.of_measured.high),
+            r.of_cohort.text,
+            pct_ci(r.of_cohort.low, r.of_cohort.high),
+        ]
+        for r in view.tracker
+    ],
+    file_stem="evaluation-tracker",
+    key="tracker",
+)
+st.caption(suppression_caption())

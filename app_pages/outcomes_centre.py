@@ -16,6 +16,7 @@ from components.outcome_charts import (
     reliable_table,
     spc_chart,
 )
+from components.query import query_id
 from components.session import guard
 from services.errors import ServiceError
 from services.outcomes import FOLLOWUP_CHOICES, centre_choices, centre_dashboard, programme_choices
@@ -41,7 +42,8 @@ centre_names = dict(centres)
 picked = left.multiselect(
     t("outcomes.filter.centres"),
     options=[cid for cid, _name in centres],
-    default=[cid for cid, _name in centres],
+    # ?centre=<id> (the link from Compare centres) preselects that centre when it is one of the user's
+    default=[linked] if (linked := query_id("centre")) in centre_names else [cid for cid, _name in centres],
     format_func=lambda cid: centre_names[cid],
     key="outcomes_centre_centres",
 )

@@ -1165,6 +1165,10 @@ class _DemoSeeder:
                 )
                 k += 1
         people.append(("demo-manager-dk", "manager", "Hanne Sørensen", "da", [4, 5], []))
+        # A region manager (the four Swedish centres: Compare centres needs at least three) and a
+        # municipality partner (Malmö stad, for the partner's view of the gap analysis).
+        people.append(("demo-region", "manager", "Eva Lundgren", "sv", [0, 1, 2, 3], []))
+        people.append(("demo-municipality", "partner", "Peter Axelsson", "sv", [], [0]))
         rows = [
             {
                 "username": username,

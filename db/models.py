@@ -374,6 +374,8 @@ class InstrumentResponse(SQLModel, table=True):
     __table_args__ = (
         Index("ix_response_centre_date_score", "centre_id", "administered_on", "instrument", "score"),
         Index("ix_response_patient", "patient_id", "instrument", "administered_on"),
+        # paired change: baseline and follow-up of one enrolment (outcome dashboards)
+        Index("ix_response_enrolment", "enrolment_id", "instrument", "timepoint_months", "score"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id")
@@ -447,7 +449,10 @@ class Programme(SQLModel, table=True):
 
 
 class Enrolment(SQLModel, table=True):
-    __table_args__ = (Index("ix_enrolment_centre", "centre_id", "enrolled_on"),)
+    __table_args__ = (
+        Index("ix_enrolment_centre", "centre_id", "enrolled_on"),
+        Index("ix_enrolment_programme", "programme_id", "centre_id", "enrolled_on"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     programme_id: int = Field(foreign_key="programme.id")
@@ -522,6 +527,7 @@ class UnmetNeed(SQLModel, table=True):
     """A need with no fitting activity, recorded without identity for the gap analysis."""
 
     __tablename__ = "unmet_need"
+    __table_args__ = (Index("ix_unmet_need_muni_date", "municipality_id", "recorded_on"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     centre_id: Optional[int] = Field(default=None, foreign_key="health_centre.id")
     municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id", index=True)
@@ -561,3 +567,18 @@ class ShortlistItem(SQLModel, table=True):
     favourite: bool = False
     added_at: datetime = Field(default_factory=utcnow)
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class OutcomeSummary(SQLModel, table=True):
+    """Monthly numerators and denominators per centre for the compare dashboard (services/summaries.py).
+
+    Rebuilt per centre in SQL (INSERT ... SELECT ... GROUP BY), never edited by hand. A row with
+    metric "_refresh" and month 1970-01-01 records when the centre was last rebuilt."""
+
+    __tablename__ = "outcome_summary"
+    centre_id: int = Field(foreign_key="health_centre.id", primary_key=True)
+    month: date = Field(primary_key=True)
+    metric: str = Field(max_length=32, primary_key=True)
+    numerator: int = 0
+    denominator: int = 0
+    refreshed_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,419 @@
+"""Evaluation of a programme with study arms (issue 5, item 3): CONSORT-style flow, difference in
+paired change between arms, health measures and the HbA1c outcome-contract tracker.
+
+Who counts: enrolments in the chosen programme at the user's centres whose enrolment date lies in
+the period (`Enrolment.enrolled_on`), by the arm on the enrolment.
+
+* Flow per arm: assessed = enrolled people with a baseline screening in the programme (an
+  instrument response of the enrolment at timepoint 0); allocated = enrolments with a row in the
+  allocation log (ArmAllocation, counted by the arm drawn); followed up at T = completed follow-ups
+  at timepoint T; analysed at T = people with a UCLA-3 (the primary outcome) at baseline and at T.
+* Paired change: per person, the score at T minus the baseline score of the same enrolment (the
+  mean of the scores if one was entered twice). Per arm n, Σd and Σd² are computed in SQL;
+  means, t intervals and the Welch difference (first arm − second arm, e.g. coaching − control)
+  in domain.comparison.
+* Health measures: the measurement nearest to each time point within a window: baseline within
+  BASELINE_WINDOW_DAYS (30) days either side of the enrolment date; month T within
+  FOLLOWUP_WINDOW_DAYS (45) days either side of enrolment + T × 30.44 days. Each measure is paired
+  on its own (a missing HbA1c does not drop a blood pressure). Days between dates are counted in SQL
+  (julianday on SQLite, date subtraction on Postgres).
+* Outcome-contract tracker: the cohort is the enrolled people whose baseline HbA1c (as above) is at
+  or above the risk threshold (LOTSA_HBA1C_RISK, default 42 mmol/mol); at 6 and 12 months the share
+  out of the risk zone (HbA1c below the threshold) of those measured, and of the whole cohort
+  (not measured counts as not out). Wilson 95 % intervals (domain.statistics.proportion_ci).
+
+Disclosure: counts leave as `count_cell` text or protected tables (flow and tracker with secondary
+suppression across arms); means and shares only from n ≥ min_n; a share is shown only when the
+cells it is made of are shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlmodel import Session, col
+
+from db.engine import read_session
+from db.models import ArmAllocation, Enrolment, FollowUp, HealthMeasure, InstrumentResponse, Programme
+from domain.comparison import SummaryStats, mean_ci, welch_difference
+from domain.disclosure import TOTAL, count_cell, protect_mean, protect_rate, protect_table, rate_allowed
+from domain.statistics import proportion_ci
+from services.dashboards import Period, dashboard_scope, disclosure_rules, period, scoped_cache
+from services.errors import NotFound, ValidationError
+from settings import get_settings
+
+ACTION = "dashboard.evaluation"
+INSTRUMENTS = ("ucla3", "swemwbs")
+PRIMARY = "ucla3"
+MEASURES = ("systolic", "diastolic", "hba1c", "waist_cm")
+MEASURE_TIMEPOINTS = (6, 12)
+BASELINE_WINDOW_DAYS = 30
+FOLLOWUP_WINDOW_DAYS = 45
+DAYS_PER_MONTH = 365.25 / 12
+UNALLOCATED = "unallocated"
+
+
+@dataclass(frozen=True)
+class ProgrammeOption:
+    id: int
+    code: str
+    names: dict[str, str]
+    arms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlowStage:
+    key: str  # assessed | allocated | followed | analysed
+    timepoint: int | None
+    cells: tuple[str, ...]  # per arm, protected text
+    total: str
+
+
+@dataclass(frozen=True)
+class ArmChange:
+    arm: str
+    n_text: str
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    outcome: str  # instrument code or measure name
+    timepoint: int
+    arms: tuple[ArmChange, ...]
+    difference: float | None
+    diff_low: float | None
+    diff_high: float | None
+
+
+@dataclass(frozen=True)
+class Share:
+    text: str
+    value: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class TrackerRow:
+    arm: str  # an arm or "total"
+    timepoint: int
+    cohort_text: str
+    measured_text: str
+    out_text: str
+    of_measured: Share
+    of_cohort: Share
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    programme: ProgrammeOption
+    period: Period
+    arms: tuple[str, ...]
+    timepoints: tuple[int, ...]
+    flow: tuple[FlowStage, ...]
+    changes: tuple[ChangeRow, ...]
+    measures: tuple[ChangeRow, ...]
+    tracker: tuple[TrackerRow, ...]
+    threshold: float
+    baseline_window: int = BASELINE_WINDOW_DAYS
+    followup_window: int = FOLLOWUP_WINDOW_DAYS
+
+
+def _option(p: Programme) -> ProgrammeOption:
+    return ProgrammeOption(
+        int(p.id), p.code, {"sv": p.name_sv, "da": p.name_da, "en": p.name_en}, tuple(p.arms or ())
+    )
+
+
+@scoped_cache(ttl_seconds=300)
+def evaluation_programmes(principal) -> tuple[ProgrammeOption, ...]:
+    """Programmes with study arms (the programme list is small and holds no patient data)."""
+    dashboard_scope(principal, None, action=ACTION, roles=("manager",))
+    with read_session() as s:
+        return tuple(_option(p) for p in s.exec(select(Programme).order_by(Programme.id)).scalars() if p.arms)
+
+
+def _days(session: Session, later, earlier):
+    if session.get_bind().dialect.name == "postgresql":
+        return later - earlier
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def _enrolments(programme_id: int, scope: tuple[int, ...], chosen: Period):
+    return (
+        select(
+            Enrolment.id.label("id"),
+            Enrolment.patient_id.label("patient_id"),
+            func.coalesce(Enrolment.arm, UNALLOCATED).label("arm"),
+            Enrolment.enrolled_on.label("enrolled_on"),
+        )
+        .where(
+            Enrolment.programme_id == programme_id,
+            col(Enrolment.centre_id).in_(scope),
+            Enrolment.enrolled_on >= chosen.start,
+            Enrolment.enrolled_on <= chosen.end,
+        )
+        .subquery()
+    )
+
+
+def _scores(enr, instrument: str, timepoint: int):
+    ir = InstrumentResponse
+    return (
+        select(ir.enrolment_id.label("eid"), func.avg(ir.score).label("x"))
+        .join(enr, and_(ir.patient_id == enr.c.patient_id, ir.enrolment_id == enr.c.id))
+        .where(ir.instrument == instrument, ir.timepoint_months == timepoint, col(ir.score).is_not(None))
+        .group_by(ir.enrolment_id)
+        .subquery()
+    )
+
+
+def _sums(session: Session, enr, left, right) -> dict[str, SummaryStats]:
+    d = right.c.x - left.c.x
+    rows = session.execute(
+        select(enr.c.arm, func.count(), func.sum(d), func.sum(d * d))
+        .select_from(enr.join(left, left.c.eid == enr.c.id).join(right, right.c.eid == enr.c.id))
+        .group_by(enr.c.arm)
+    ).all()
+    return {arm: SummaryStats(int(n), float(s or 0), float(ss or 0)) for arm, n, s, ss in rows}
+
+
+def _nearest(session: Session, enr, measure: str, timepoint: int):
+    """Per enrolment the measure nearest to the time point within its window (module docstring)."""
+    hm = HealthMeasure
+    value = getattr(hm, measure)
+    target = round(timepoint * DAYS_PER_MONTH)
+    window = BASELINE_WINDOW_DAYS if timepoint == 0 else FOLLOWUP_WINDOW_DAYS
+    distance = func.abs(_days(session, hm.measured_on, enr.c.enrolled_on) - target)
+    ranked = (
+        select(
+            enr.c.id.label("eid"),
+            value.label("x"),
+            func.row_number()
+            .over(partition_by=enr.c.id, order_by=(distance, hm.measured_on, hm.id))
+            .label("rn"),
+        )
+        .join(enr, hm.patient_id == enr.c.patient_id)
+        .where(col(value).is_not(None), distance <= window)
+        .subquery()
+    )
+    return select(ranked.c.eid, ranked.c.x).where(ranked.c.rn == 1).subquery()
+
+
+def _change_row(outcome: str, timepoint: int, arms: tuple[str, ...], sums: dict, rules) -> ChangeRow:
+    shown: list[ArmChange] = []
+    for arm in arms:
+        group = sums.get(arm, SummaryStats(0, 0.0, 0.0))
+        ci = mean_ci(group)
+        mean = None if ci.mean is None else protect_mean(group.n, ci.mean, rules)
+        shown.append(
+            ArmChange(
+                arm,
+                count_cell(group.n, rules),
+                mean,
+                ci.low if mean is not None else None,
+                ci.high if mean is not None else None,
+            )
+        )
+    diff = low = high = None
+    if len(arms) >= 2:
+        a, b = sums.get(arms[0]), sums.get(arms[1])
+        if a and b and rate_allowed(a.n, rules) and rate_allowed(b.n, rules):
+            result = welch_difference(a, b)
+            diff, low, high = result.estimate, result.low, result.high
+    return ChangeRow(outcome, timepoint, tuple(shown), diff, low, high)
+
+
+def _share(num: int, den: int, parts_shown: bool, rules) -> Share:
+    protected = protect_rate(num, den, rules, protect_complement=True) if den else None
+    if not parts_shown or protected is None or protected.rate is None:
+        return Share("–", None, None, None)
+    low, high = proportion_ci(num, den)
+    return Share(f"{protected.rate * 100:.0f} %", protected.rate, low, high)
+
+
+def _validate_programme(programme_id: object) -> int:
+    try:
+        value = int(str(programme_id))
+    except ValueError:
+        raise ValidationError({"programme": ("evaluation.error.programme", {})}) from None
+    return value
+
+
+@scoped_cache(ttl_seconds=300)
+def evaluation(principal, programme_id: int, start: date, end: date) -> EvaluationView:
+    scope = dashboard_scope(principal, None, action=ACTION, roles=("manager",))
+    chosen = period(start, end)
+    pid = _validate_programme(programme_id)
+    rules = disclosure_rules()
+    threshold = float(get_settings().hba1c_risk)
+    with read_session() as s:
+        programme = s.get(Programme, pid)
+        if programme is None or not programme.arms:
+            raise NotFound()
+        option = _option(programme)
+        timepoints = tuple(int(t) for t in programme.timepoints if int(t) > 0)
+        enr = _enrolments(pid, scope, chosen)
+        ir = InstrumentResponse
+
+        assessed = dict(
+            s.execute(
+                select(enr.c.arm, func.count(func.distinct(enr.c.patient_id)))
+                .where(
+                    select(literal(1))
+                    .where(
+                        ir.patient_id == enr.c.patient_id,
+                        ir.enrolment_id == enr.c.id,
+                        ir.timepoint_months == 0,
+                    )
+                    .exists()
+                )
+                .group_by(enr.c.arm)
+            ).all()
+        )
+        allocated = dict(
+            s.execute(
+                select(ArmAllocation.arm, func.count())
+                .join(enr, ArmAllocation.enrolment_id == enr.c.id)
+                .where(ArmAllocation.programme_id == pid)
+                .group_by(ArmAllocation.arm)
+            ).all()
+        )
+        followed = {
+            (int(tp), arm): int(n)
+            for tp, arm, n in s.execute(
+                select(FollowUp.timepoint_months, enr.c.arm, func.count())
+                .join(enr, FollowUp.enrolment_id == enr.c.id)
+                .where(FollowUp.status == "completed")
+                .group_by(FollowUp.timepoint_months, enr.c.arm)
+            ).all()
+        }
+        baselines = {i: _scores(enr, i, 0) for i in INSTRUMENTS}
+        change_sums = {
+            (i, tp): _sums(s, enr, baselines[i], _scores(enr, i, tp))
+            for i in INSTRUMENTS
+            for tp in timepoints
+        }
+        measure_base = {m: _nearest(s, enr, m, 0) for m in MEASURES}
+        measure_sums = {
+            (m, tp): _sums(s, enr, measure_base[m], _nearest(s, enr, m, tp))
+            for m in MEASURES
+            for tp in MEASURE_TIMEPOINTS
+        }
+        tracker_counts = {}
+        base_hba1c = measure_base["hba1c"]
+        for tp in MEASURE_TIMEPOINTS:
+            later = _nearest(s, enr, "hba1c", tp)
+            tracker_counts[tp] = {
+                arm: (int(cohort), int(measured or 0), int(out or 0))
+                for arm, cohort, measured, out in s.execute(
+                    select(
+                        enr.c.arm,
+                        func.count(),
+                        func.sum(case((later.c.x.is_not(None), 1), else_=0)),
+                        func.sum(case((later.c.x < threshold, 1), else_=0)),
+                    )
+                    .select_from(
+                        enr.join(base_hba1c, base_hba1c.c.eid == enr.c.id).outerjoin(
+                            later, later.c.eid == enr.c.id
+                        )
+                    )
+                    .where(base_hba1c.c.x >= threshold)
+                    .group_by(enr.c.arm)
+                ).all()
+            }
+
+    present = set(assessed) | set(allocated) | {a for _tp, a in followed}
+    arms = option.arms + ((UNALLOCATED,) if UNALLOCATED in present else ())
+
+    # Flow: one protected table, stages x arms, with the total across arms per stage.
+    stages: list[tuple[str, int | None, dict[str, int]]] = [
+        ("assessed", None, {a: int(assessed.get(a, 0)) for a in arms}),
+        ("allocated", None, {a: int(allocated.get(a, 0)) for a in arms}),
+    ]
+    for tp in timepoints:
+        stages.append(("followed", tp, {a: followed.get((tp, a), 0) for a in arms}))
+        primary = change_sums[(PRIMARY, tp)]
+        stages.append(("analysed", tp, {a: primary[a].n if a in primary else 0 for a in arms}))
+    table = protect_table(
+        {(f"{key}:{tp}", a): n for key, tp, counts in stages for a, n in counts.items()},
+        row_totals=True,
+        column_totals=False,
+        grand_total=False,
+        rules=rules,
+    )
+    flow = tuple(
+        FlowStage(
+            key,
+            tp,
+            tuple(table.text[(f"{key}:{tp}", a)] for a in arms),
+            table.text[(f"{key}:{tp}", TOTAL)],
+        )
+        for key, tp, _counts in stages
+    )
+
+    changes = tuple(
+        _change_row(i, tp, option.arms, change_sums[(i, tp)], rules) for i in INSTRUMENTS for tp in timepoints
+    )
+    measures = tuple(
+        _change_row(m, tp, option.arms, measure_sums[(m, tp)], rules)
+        for m in MEASURES
+        for tp in MEASURE_TIMEPOINTS
+    )
+
+    tracker: list[TrackerRow] = []
+    for tp in MEASURE_TIMEPOINTS:
+        counts = tracker_counts[tp]
+        cells = {}
+        for arm in option.arms:
+            cohort, measured, out = counts.get(arm, (0, 0, 0))
+            cells[(arm, "out")] = out
+            cells[(arm, "not_out")] = measured - out
+            cells[(arm, "not_measured")] = cohort - measured
+        protected = protect_table(cells, rules=rules)
+        for arm in (*option.arms, TOTAL):
+            out = (
+                sum(counts.get(a, (0, 0, 0))[2] for a in option.arms)
+                if arm is TOTAL
+                else counts.get(arm, (0, 0, 0))[2]
+            )
+            measured = (
+                sum(counts.get(a, (0, 0, 0))[1] for a in option.arms)
+                if arm is TOTAL
+                else counts.get(arm, (0, 0, 0))[1]
+            )
+            cohort = (
+                sum(counts.get(a, (0, 0, 0))[0] for a in option.arms)
+                if arm is TOTAL
+                else counts.get(arm, (0, 0, 0))[0]
+            )
+            shown = {c for c in ("out", "not_out", "not_measured", TOTAL) if (arm, c) in protected.values}
+            measured_visible = {"out", "not_out"} <= shown or {TOTAL, "not_measured"} <= shown
+            tracker.append(
+                TrackerRow(
+                    arm="total" if arm is TOTAL else arm,
+                    timepoint=tp,
+                    cohort_text=protected.text[(arm, TOTAL)],
+                    measured_text=count_cell(measured, rules) if measured_visible else rules.secondary_symbol,
+                    out_text=protected.text[(arm, "out")],
+                    of_measured=_share(out, measured, {"out", "not_out"} <= shown, rules),
+                    of_cohort=_share(out, cohort, {"out", TOTAL} <= shown, rules),
+                )
+            )
+
+    return EvaluationView(
+        programme=option,
+        period=chosen,
+        arms=arms,
+        timepoints=timepoints,
+        flow=flow,
+        changes=changes,
+        measures=measures,
+        tracker=tuple(tracker),
+        threshold=threshold,
+    )

@@ -1,0 +1,190 @@
+"""Partner feedback (issue 5, item 6): what became of the referrals to a partner's own activities,
+and how the people who took part changed, as protected aggregates only.
+
+Scope is the partner's organisations (`Principal.organization_ids`), enforced here: any other role,
+or a request for an organisation that is not the user's, is denied and audited. One
+`dashboard.view` audit row per computation.
+
+Referral table: referrals to the organisations' activities created in the period, by activity and
+status group (received = all; accepted, started, completed, declined, other), as a two-way table
+activities x status with margins through `protect_table` (primary and secondary suppression). The
+status groups are disjoint, so the row total is the number received:
+
+- accepted: status accepted (not started yet);
+- started: in-progress or on-hold;
+- completed: completed;
+- declined: rejected or cancelled (with the outcome reasons in a protected list);
+- other: requested (waiting), draft, failed.
+
+Entered-in-error referrals are left out.
+
+Outcomes: people referred in the period to the activities whose referral is started or completed,
+with an enrolment at the centre that referred them; per instrument (UCLA-3, SWEMWBS) the paired
+change from the enrolment's baseline (time point 0) to its latest follow-up, aggregated in SQL
+(n, sum of changes, sum of squares). n goes out as `count_cell`; mean change and its 95%
+confidence interval (t distribution) only from n >= min_n.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from scipy import stats
+from sqlalchemy import and_, func
+from sqlmodel import col, select
+
+from db.engine import read_session
+from db.models import Enrolment, Organization, Referral, Service
+from domain.disclosure import (
+    TOTAL,
+    ProtectedCounts,
+    ProtectedTable,
+    count_cell,
+    protect_counts,
+    protect_mean,
+    protect_table,
+)
+from domain.statistics import BETTER_DIRECTION
+from services.audit import record_now, require_role
+from services.dashboards import disclosure_rules, period, scoped_cache
+from services.errors import AccessDenied
+from services.health_economics import paired_scores
+from services.principal import Principal
+
+ACTION = "partner_feedback.view"
+STATUS_GROUPS: dict[str, tuple[str, ...]] = {
+    "accepted": ("accepted",),
+    "started": ("in-progress", "on-hold"),
+    "completed": ("completed",),
+    "declined": ("rejected", "cancelled"),
+    "other": ("requested", "draft", "failed"),
+}
+COLUMNS = tuple(STATUS_GROUPS)
+OUTCOME_INSTRUMENTS = ("ucla3", "swemwbs")
+STARTED = ("in-progress", "on-hold", "completed")
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    instrument: str
+    n_text: str
+    mean_change: float | None  # follow-up minus baseline; None when too few
+    ci_low: float | None
+    ci_high: float | None
+    better: str  # "lower" or "higher"
+
+
+@dataclass(frozen=True)
+class FeedbackView:
+    organizations: tuple[str, ...]
+    activity_names: dict[str, str]  # row label (activity id as text) -> activity name
+    table: ProtectedTable | None  # None when no referral in the period
+    reasons: ProtectedCounts | None  # reasons of declined referrals; None when the declined total is hidden
+    outcomes: tuple[OutcomeSummary, ...]
+
+
+def feedback(
+    principal: Principal,
+    start: date,
+    end: date,
+    organization_ids: tuple[int, ...] | None = None,
+) -> FeedbackView:
+    """The partner's feedback for the period (see the module docstring)."""
+    principal = require_role(principal, "partner", action=ACTION)
+    chosen = period(start, end)
+    wanted = (
+        principal.organization_ids
+        if organization_ids is None
+        else frozenset(int(o) for o in organization_ids)
+    )
+    if not wanted <= principal.organization_ids:
+        record_now(
+            principal, ACTION, "denied", detail=f"organizations {sorted(wanted - principal.organization_ids)}"
+        )
+        raise AccessDenied()
+    return _feedback(principal, chosen.start, chosen.end, tuple(sorted(wanted)))
+
+
+def _ci(n: int, total: float, squares: float, confidence: float = 0.95) -> tuple[float, float, float]:
+    mean = total / n
+    var = max((squares - n * mean * mean) / (n - 1), 0.0) if n > 1 else 0.0
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * math.sqrt(var / n) if n > 1 else math.inf
+    return float(mean), float(mean - half), float(mean + half)
+
+
+@scoped_cache(ttl_seconds=300)
+def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...]) -> FeedbackView:
+    record_now(principal, "dashboard.view", "ok", detail=f"{ACTION} organizations {list(orgs)}")
+    rules = disclosure_rules()
+    in_scope = and_(
+        col(Service.organization_id).in_(orgs),
+        Referral.created_on >= start,
+        Referral.created_on <= end,
+        Referral.status != "entered-in-error",
+    )
+    with read_session() as s:
+        names = tuple(sorted(s.exec(select(Organization.name).where(col(Organization.id).in_(orgs))).all()))
+        rows = s.exec(
+            select(Service.id, Service.name, Referral.status, func.count())
+            .select_from(Referral)
+            .join(Service, Service.id == Referral.service_id)
+            .where(in_scope)
+            .group_by(Service.id, Service.name, Referral.status)
+            .order_by(Service.name, Service.id)
+        ).all()
+        reason_rows = s.exec(
+            select(Referral.outcome_reason, func.count())
+            .select_from(Referral)
+            .join(Service, Service.id == Referral.service_id)
+            .where(in_scope, col(Referral.status).in_(STATUS_GROUPS["declined"]))
+            .group_by(Referral.outcome_reason)
+        ).all()
+        enrolments = (
+            select(Enrolment.id)
+            .join(
+                Referral,
+                and_(Referral.patient_id == Enrolment.patient_id, Referral.centre_id == Enrolment.centre_id),
+            )
+            .join(Service, Service.id == Referral.service_id)
+            .where(in_scope, col(Referral.status).in_(STARTED))
+        )
+        outcome_rows = []
+        for code in OUTCOME_INSTRUMENTS:
+            pairs = paired_scores(code, enrolments)
+            diff = pairs.c.follow - pairs.c.base
+            n, total, squares = s.exec(
+                select(func.count(), func.sum(diff), func.sum(diff * diff)).select_from(pairs)
+            ).one()
+            outcome_rows.append((code, int(n or 0), float(total or 0), float(squares or 0)))
+
+    activity_names: dict[str, str] = {}
+    cells: dict[tuple[str, str], int] = {}
+    group_of = {status: group for group, statuses in STATUS_GROUPS.items() for status in statuses}
+    for service_id, name, status, n in rows:
+        label = str(service_id)
+        activity_names[label] = name
+        for column in COLUMNS:
+            cells.setdefault((label, column), 0)
+        cells[(label, group_of.get(status, "other"))] += int(n)
+    table = protect_table(cells, rules=rules) if cells else None
+    # The reasons add up to the declined total: show them only when the main table shows that total,
+    # else their sum would give back a hidden cell.
+    declined_shown = table is not None and (TOTAL, "declined") in table.values
+    reasons = (
+        protect_counts(
+            {reason or "none": int(n) for reason, n in sorted(reason_rows, key=lambda r: r[0] or "")},
+            total=True,
+            rules=rules,
+        )
+        if reason_rows and declined_shown
+        else None
+    )
+    outcomes = []
+    for code, n, total, squares in outcome_rows:
+        mean = low = high = None
+        if n > 1 and protect_mean(n, total / n, rules) is not None:
+            mean, low, high = _ci(n, total, squares)
+        outcomes.append(OutcomeSummary(code, count_cell(n, rules), mean, low, high, BETTER_DIRECTION[code]))
+    return FeedbackView(names, activity_names, table, reasons, tuple(outcomes))

@@ -1,0 +1,211 @@
+"""Partner feedback on a planted world: the activities x status table by hand, its suppression
+(nothing recoverable), only the partner's own activities, denials audited, paired outcome change
+with its confidence interval from n >= min_n and "too few" below; AppTest for the page."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from scipy import stats
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import read_session, write_session
+from db.models import AuditEvent, Enrolment, InstrumentResponse, Patient, Programme, Referral, Service
+from domain.disclosure import TOTAL, recoverable_cells
+from locales import translate
+from services import partner_feedback as pf
+from services.errors import AccessDenied
+from tests.factories import make_world
+
+START, END = date(2025, 1, 1), date(2025, 12, 31)
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = {
+    # activity -> [(status, reason, count)]
+    "Walk": [("completed", "got_help", 6), ("rejected", "no_capacity", 2), ("in-progress", None, 5)],
+    "Choir": [("completed", "got_help", 3), ("requested", None, 5)],
+}
+
+
+def plant(world, *, paired: int = 8) -> dict[str, int]:
+    """The partner's organisation runs Walk and Choir; the other organisation runs Café with 9
+    completed referrals (never shown to the partner). `paired` of Walk's completed or started
+    people have UCLA-3 pairs with changes -2 (half) and -1 (half)."""
+    with write_session() as s:
+        ids = {}
+        for name, org in (("Walk", world.org), ("Choir", world.org), ("Café", world.other_org)):
+            svc = Service(organization_id=org, name=name)
+            s.add(svc)
+            s.flush()
+            ids[name] = svc.id
+        prog = Programme(code="sp", name_sv="SP", name_da="SP", name_en="SP")
+        s.add(prog)
+        s.flush()
+        n = 0
+        started = []
+        plan = {**PLAN, "Café": [("completed", "got_help", 9)]}
+        for name, items in plan.items():
+            for status, reason, count in items:
+                for _ in range(count):
+                    n += 1
+                    p = Patient(pseudonym=f"P{n:05d}", centre_id=world.centre_a)
+                    s.add(p)
+                    s.flush()
+                    s.add(
+                        Referral(
+                            patient_id=p.id,
+                            centre_id=world.centre_a,
+                            service_id=ids[name],
+                            status=status,
+                            outcome_reason=reason,
+                            created_on=date(2025, 4, 1),
+                        )
+                    )
+                    if name == "Walk" and status in ("completed", "in-progress"):
+                        started.append(p)
+        # one referral outside the period and one entered in error: never counted
+        s.add(
+            Referral(
+                patient_id=started[0].id,
+                centre_id=world.centre_a,
+                service_id=ids["Walk"],
+                status="completed",
+                created_on=date(2024, 4, 1),
+            )
+        )
+        s.add(
+            Referral(
+                patient_id=started[0].id,
+                centre_id=world.centre_a,
+                service_id=ids["Walk"],
+                status="entered-in-error",
+                created_on=date(2025, 4, 1),
+            )
+        )
+        for i, p in enumerate(started[:paired]):
+            e = Enrolment(
+                patient_id=p.id, programme_id=prog.id, centre_id=world.centre_a, enrolled_on=date(2025, 3, 1)
+            )
+            s.add(e)
+            s.flush()
+            change = -2.0 if i % 2 == 0 else -1.0
+            for tp, score in ((0, 8.0), (3, 7.0), (6, 8.0 + change)):
+                s.add(
+                    InstrumentResponse(
+                        patient_id=p.id,
+                        centre_id=world.centre_a,
+                        enrolment_id=e.id,
+                        instrument="ucla3",
+                        administered_on=date(2025, 3 + tp, 1),
+                        timepoint_months=tp,
+                        total=score,
+                        score=score,
+                    )
+                )
+        return ids
+
+
+@pytest.fixture
+def world(db_url):
+    return make_world()
+
+
+def original_cells(ids) -> dict:
+    """The body as planted, rows in the service's order (by activity name)."""
+    group = {s: g for g, ss in pf.STATUS_GROUPS.items() for s in ss}
+    cells = {}
+    for name in ("Choir", "Walk"):
+        for c in pf.COLUMNS:
+            cells[(str(ids[name]), c)] = 0
+        for status, _reason, count in PLAN[name]:
+            cells[(str(ids[name]), group[status])] += count
+    return cells
+
+
+def test_table_by_hand_with_suppression(world):
+    ids = plant(world)
+    view = pf.feedback(world.principals["partner"], START, END)
+    table = view.table
+    walk, choir = str(ids["Walk"]), str(ids["Choir"])
+    assert set(view.activity_names) == {walk, choir}  # never the other organisation's Café
+    assert view.activity_names[walk] == "Walk"
+    # Body by hand: Walk 0 / 5 / 6 / 2 / 0 (13), Choir 0 / 0 / 3 / 0 / 5 (8), total 21.
+    # Primary: Walk declined 2, Choir completed 3 and the declined total 2. Secondary (method in
+    # domain.disclosure): Walk completed and started, Walk other, Choir other, the started total.
+    expected = {
+        walk: ["0", "*", "*", "<5", "*", "13"],
+        choir: ["0", "0", "<5", "0", "*", "8"],
+        TOTAL: ["0", "*", "9", "<5", "5", "21"],
+    }
+    for row, texts in expected.items():
+        assert [table.text[(row, c)] for c in (*pf.COLUMNS, TOTAL)] == texts, row
+    # The columns holding a hidden cell are protected by complementary cells: nothing recoverable.
+    assert recoverable_cells(table, original_cells(ids)) == set()
+    assert not [t for t in table.text.values() if t.isdigit() and 0 < int(t) < 5]
+    # the declined total is hidden ("<5"), so the reasons (which sum to it) are not shown at all
+    assert view.reasons is None
+
+
+def test_outcomes_ci_by_hand(world):
+    plant(world, paired=8)
+    (ucla, swemwbs) = pf.feedback(world.principals["partner"], START, END).outcomes
+    assert ucla.n_text == "8"
+    assert math.isclose(ucla.mean_change, -1.5)
+    sd = math.sqrt(8 * 0.25 / 7)
+    half = stats.t.ppf(0.975, 7) * sd / math.sqrt(8)
+    assert math.isclose(ucla.ci_low, -1.5 - half) and math.isclose(ucla.ci_high, -1.5 + half)
+    assert swemwbs.n_text == "0" and swemwbs.mean_change is None
+
+
+def test_outcomes_too_few(world):
+    plant(world, paired=7)
+    ucla = pf.feedback(world.principals["partner"], START, END).outcomes[0]
+    assert ucla.n_text == "7" and ucla.mean_change is None and ucla.ci_low is None
+
+
+def test_scope_and_denials(world):
+    plant(world)
+    with pytest.raises(AccessDenied):
+        pf.feedback(world.principals["partner"], START, END, organization_ids=(world.other_org,))
+    for role in ("manager", "connector"):
+        with pytest.raises(AccessDenied):
+            pf.feedback(world.principals[role], START, END)
+    with read_session() as s:
+        denied = {
+            (e.username, e.action) for e in s.exec(select(AuditEvent).where(AuditEvent.outcome == "denied"))
+        }
+    assert {("t-partner", pf.ACTION), ("t-manager", pf.ACTION), ("t-connector", pf.ACTION)} <= denied
+
+
+@pytest.fixture
+def page_world(sqlite_url):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    w = make_world()
+    plant(w)
+    return w
+
+
+def test_page_for_partner(page_world):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    now = time.time()
+    at.session_state["auth_user_id"] = page_world.principals["partner"].user_id
+    at.session_state["auth_login_at"] = now
+    at.session_state["auth_last_seen"] = now
+    at.switch_page("app_pages/partner_feedback.py")
+    at.query_params["from"] = START.isoformat()
+    at.query_params["to"] = END.isoformat()
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == [translate("page.partner_feedback", "sv")]
+    frames = at.dataframe
+    assert len(frames) == 2  # activities x status and outcomes; reasons withheld (declined total hidden)
+    walk = frames[0].value
+    assert "Walk" in list(walk.iloc[:, 0]) and "Café" not in list(walk.iloc[:, 0])
+    assert "21" in list(walk.iloc[:, 1])
+    assert any(m.value == "21" for m in at.metric)
