@@ -86,8 +86,12 @@ def table_with_download(
     if not rows:
         st.info(t("dashboard.empty_table"))
         return
+    columns = {h: [r[i] for r in rows] for i, h in enumerate(header)}
+    for name, values in columns.items():  # "<5", "*" or "" among numbers: one type per column for Arrow
+        if len({type(v) for v in values if v is not None} - {bool}) > 1:
+            columns[name] = ["" if v is None else str(v) for v in values]
     st.dataframe(
-        {h: [r[i] for r in rows] for i, h in enumerate(header)},
+        columns,
         hide_index=True,
         width="stretch",
     )
