@@ -87,7 +87,7 @@ for panel in view.panels:
         funnel_figure(panel, labels),
         key=key,
         on_select="rerun",
-        selection_mode="points",
+        selection_mode=("points", "box"),
         config={"displaylogo": False},
     )
     _picked(key, event)

@@ -624,6 +624,8 @@ class _Queries:
                 func.max(case((E.status == "completed", 1), else_=0)).label("com"),
                 func.min(case((E.status == "in-progress", E.at), else_=None)).label("first_in_progress"),
             )
+            # only the scope's referrals: grouping the whole event table is seconds at national size
+            .where(col(E.referral_id).in_(select(R.id).where(self._referrals_in_period())))
             .group_by(E.referral_id)
             .subquery()
         )

@@ -36,13 +36,29 @@ def test_region_manager_compares_centres_and_picks_one(lotsa_server, tab):
     page.get_by_text(translate("compare.metric.followup_completion", LANG)).first.wait_for()
     assert page.locator(".js-plotly-plot").count() == 3
     screenshot(page, "compare-region")
-    # pick a centre (the chart click is wired through st.plotly_chart(on_select="rerun"); here the
-    # equivalent selectbox is used, as a synthetic click on a plotly point does not register)
+    # pick a centre on the chart: a box drawn around one point of the follow-up funnel (a synthetic
+    # single click on a plotly point does not register with plotly.js; the box selection does)
+    points = page.locator(".js-plotly-plot").nth(1).locator(".scatterlayer .trace .points path")
+    assert points.count() >= 3
+    target = points.nth(points.count() - 1)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 14, cy - 14)
+    page.mouse.down()
+    page.mouse.move(cx + 14, cy + 14, steps=8)
+    page.mouse.up()
+    settle(page)
+    opened = translate("compare.open_centre", LANG, name="")[:-1].strip()
+    page.get_by_text(opened).first.wait_for(timeout=15_000)
+    picked_from_chart = page.get_by_text(opened).first.inner_text()
+    assert "Vårdcentralen" in picked_from_chart
+    # the selectbox picks too (keyboard path)
     page.get_by_label(translate("compare.pick", LANG)).click()
     page.keyboard.type("Limhamn")
     page.keyboard.press("Enter")
     settle(page)
-    assert page.get_by_text(translate("compare.open_centre", LANG, name="")[:-1].strip()).count() >= 1
+    assert page.get_by_text(translate("compare.open_centre", LANG, name="Vårdcentralen Limhamn")).count() >= 1
     assert not error_texts(page)
     screenshot(page, "compare-region-picked")
 
