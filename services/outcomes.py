@@ -270,21 +270,41 @@ def _median_figure(key: str, histogram: Mapping[int, int], rules: DisclosureRule
     return Figure(key, text, shown, f"outcomes.def.{key}", extra={"n": count_cell(n, rules)})
 
 
-def _protected_funnel(counts: Mapping[str, int], rules: DisclosureRules) -> tuple[FunnelStage, ...]:
-    """Each stage as it may be drawn: a count of 1..k-1 is "<k"; a stage whose difference from the
-    last drawn stage is 1..k-1 is hidden ("*") too, so that no small group can be worked out by
-    subtracting one bar from another."""
-    out, last = [], None
-    for key in FUNNEL_STAGES:
+def _withheld_rate_figure(key: str, denominator: int, rules: DisclosureRules) -> Figure:
+    return Figure(key, WITHHELD, None, f"outcomes.def.{key}", WITHHELD, count_cell(denominator, rules))
+
+
+def _stage_texts(keys, counts: Mapping[str, int], rules: DisclosureRules) -> dict[str, str | None]:
+    """A chain of nested counts (each stage a subset of the one before): the text of each stage as
+    it may be shown, None when it is shown as its number. A count of 1..k-1 is "<k"; a stage whose
+    difference from the last shown stage is 1..k-1 is hidden ("*") too, so that no small group can
+    be worked out by subtracting one stage from another."""
+    out, last = {}, None
+    for key in keys:
         n = counts[key]
         if 0 < n < rules.k:
-            out.append(FunnelStage(key, f"<{rules.k}", None))
+            out[key] = f"<{rules.k}"
         elif last is not None and 0 < abs(last - n) < rules.k:
-            out.append(FunnelStage(key, rules.secondary_symbol, None))
+            out[key] = rules.secondary_symbol
         else:
-            out.append(FunnelStage(key, str(n), n))
+            out[key] = None
             last = n
-    return tuple(out)
+    return out
+
+
+def _shown_stages(keys, counts: Mapping[str, int], rules: DisclosureRules) -> dict[str, bool]:
+    return {key: text is None for key, text in _stage_texts(keys, counts, rules).items()}
+
+
+def _protected_funnel(counts: Mapping[str, int], rules: DisclosureRules) -> tuple[FunnelStage, ...]:
+    """Each funnel stage as it may be drawn (see `_stage_texts`)."""
+    texts = _stage_texts(FUNNEL_STAGES, counts, rules)
+    return tuple(
+        FunnelStage(key, str(counts[key]), counts[key])
+        if texts[key] is None
+        else FunnelStage(key, texts[key], None)
+        for key in FUNNEL_STAGES
+    )
 
 
 def _ranked(rows: list[tuple[tuple[str, str, str], int]], rules: DisclosureRules) -> tuple[RankRow, ...]:
@@ -358,18 +378,6 @@ def centre_dashboard(
         query = _Queries(s, centres, chosen, programme_id, rules, threshold, today)
         screening = query.screening()
         referral = query.referrals()
-        figures = (
-            _count_figure("screened", screening["screened"], rules),
-            _rate_figure("lonely_ucla3", screening["lonely_ucla3"], screening["with_ucla3"], rules),
-            _rate_figure("lonely_ons", screening["lonely_ons"], screening["with_ons"], rules),
-            _count_figure("referrals", referral["made"], rules),
-            _rate_figure("accepted", referral["accepted"], referral["made"], rules),
-            _rate_figure("started", referral["started"], referral["made"], rules),
-            _rate_figure("completed", referral["completed"], referral["made"], rules),
-            _median_figure("days_to_referral", query.days_to_referral(), rules),
-            _median_figure("days_to_attendance", query.days_to_attendance(), rules),
-            _rate_figure("followup_completion", *query.followups(), rules),
-        )
         funnel = _protected_funnel(
             {
                 "screened": screening["screened"],
@@ -377,6 +385,28 @@ def centre_dashboard(
                 **query.referred_people(),
             },
             rules,
+        )
+        # The referral rates chain like the funnel (accepted ⊇ started ⊇ completed), and with one
+        # referral per person they are nearly the funnel's own numbers: a rate is withheld when its
+        # stage is hidden in the referral chain or in the people funnel, so no hidden stage comes
+        # back as rate x referrals made.
+        chain = _shown_stages(("made", "accepted", "started", "completed"), referral, rules)
+        hidden_people = {stage.key for stage in funnel if stage.value is None}
+        referral_rates = tuple(
+            _rate_figure(key, referral[key], referral["made"], rules)
+            if chain[key] and key not in hidden_people
+            else _withheld_rate_figure(key, referral["made"], rules)
+            for key in ("accepted", "started", "completed")
+        )
+        figures = (
+            _count_figure("screened", screening["screened"], rules),
+            _rate_figure("lonely_ucla3", screening["lonely_ucla3"], screening["with_ucla3"], rules),
+            _rate_figure("lonely_ons", screening["lonely_ons"], screening["with_ons"], rules),
+            _count_figure("referrals", referral["made"], rules),
+            *referral_rates,
+            _median_figure("days_to_referral", query.days_to_referral(), rules),
+            _median_figure("days_to_attendance", query.days_to_attendance(), rules),
+            _rate_figure("followup_completion", *query.followups(), rules),
         )
         reliability = configured_reliability()
         paired, reliable = [], []
