@@ -13,7 +13,7 @@ from sqlmodel import select
 
 import manage
 from db.engine import dispose_all, read_session
-from db.models import HealthCentre, InstrumentResponse, Patient, Referral, Service, User
+from db.models import AuditEvent, HealthCentre, InstrumentResponse, Patient, Referral, Service, User
 from services.auth import authenticate
 from settings import ROOT
 from tests.conftest import TEST_KEY
@@ -127,3 +127,60 @@ def test_backup_and_restore_ask_before_replacing(sqlite_url, tmp_path):
     garbage.write_bytes(b"\x00not a backup" * 100)
     refused = run(sqlite_url, "restore", str(garbage), "--yes")
     assert refused.returncode == 1 and "nothing was changed" in refused.stderr
+
+
+def test_report_writes_what_the_user_may_see_and_refuses_the_rest(sqlite_url, tmp_path):
+    """`report` as an operator runs it on the demo region: the manager's report is one offline HTML
+    file with the centres' names; a bad period, a centre outside the user's scope, a partner and an
+    unknown user are refused with a message and no file; every run is audited."""
+    env = {"LOTSA_DEMO": "1"}
+    assert run(sqlite_url, "demo", **env).returncode == 0
+    out = tmp_path / "reports" / "manager.html"
+    ok = run(sqlite_url, "report", "--user", "demo-manager", "--from", "2026-01-01", "--to", "2026-06-30",
+             "--out", str(out), "--language", "en")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "Vårdcentralen Limhamn" in html and "Vårdcentralen Rosengård" in html
+    assert "Vårdcentralen Dalby" not in html  # not one of the manager's centres
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", html)
+    with read_session(sqlite_url) as s:
+        dalby = s.exec(select(HealthCentre.id).where(HealthCentre.name == "Vårdcentralen Dalby")).one()
+    refused = {
+        "bad period": ("--user", "demo-manager", "--from", "2026-06-30", "--to", "2026-01-01"),
+        "other centre": (
+            "--user",
+            "demo-manager",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-06-30",
+            "--centre",
+            str(dalby),
+        ),
+        "partner": ("--user", "demo-partner", "--from", "2026-01-01", "--to", "2026-06-30"),
+        "unknown user": ("--user", "nobody", "--from", "2026-01-01", "--to", "2026-06-30"),
+    }
+    for case, args in refused.items():
+        target = tmp_path / f"{case}.html"
+        result = run(sqlite_url, "report", *args, "--out", str(target))
+        assert result.returncode == 1, (case, result.stdout, result.stderr)
+        assert result.stderr.strip(), case
+        assert not target.exists(), case
+    dispose_all()
+    with read_session(sqlite_url) as s:
+        views = s.exec(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "dashboard.view")
+        ).one()
+        denied = s.exec(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "denied")
+        ).one()
+    assert views >= 1 and denied >= 2  # the other centre and the partner
+
+
+def test_refresh_summaries_rebuilds_every_centre(sqlite_url):
+    assert run(sqlite_url, "demo", LOTSA_DEMO="1").returncode == 0
+    result = run(sqlite_url, "refresh-summaries")
+    assert result.returncode == 0, result.stderr
+    with read_session(sqlite_url) as s:
+        centres = s.exec(select(func.count()).select_from(HealthCentre)).one()
+    assert f"of {centres:,} centres" in result.stdout
