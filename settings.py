@@ -37,8 +37,8 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_DISCLOSURE_MIN_N": "People needed before a mean or percentage is shown (default 8)",
     "LOTSA_HBA1C_RISK": "HbA1c (mmol/mol) from which a patient is in the risk zone, for the outcome contract "
     "tracker (default 42)",
-    "LOTSA_EQ5D_VALUE_SET": "Optional JSON file with a verified EQ-5D-5L value set and its source; "
-    "without it no index or QALY is shown",
+    "LOTSA_EQ5D_VALUE_SET": "Optional JSON file with a verified, additive EQ-5D-5L value set and its source "
+    "(format: config/eq5d_value_set.example.json); without it no index or QALY is shown",
     "LOTSA_RELIABILITY_FILE": "Optional JSON file with SD1 and r per instrument and their source, "
     "for reliable change (format: config/reliability.example.json); demo mode falls back to that example",
     "LOTSA_TEST_PG_URL": "Tests only: Postgres server URL for the Postgres suite",

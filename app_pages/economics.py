@@ -1,5 +1,6 @@
 """Health economics (managers): costs per programme, the SROI calculator with its sensitivity
-range, and the QALY status. All numbers come protected from services.health_economics."""
+range, and the QALY change (only with a verified EQ-5D value set). All numbers come protected from
+services.health_economics."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from services.dashboards import Figure
 from services.errors import ServiceError, ValidationError
 from services.health_economics import (
     GLOBAL,
+    MAX_HORIZON,
     MAX_OUTCOMES,
     OutcomeInput,
     SroiInput,
@@ -20,6 +22,7 @@ from services.health_economics import (
     money,
     programme_costs,
     programme_options,
+    qaly_change,
     qaly_value_set,
     sroi_prefill,
 )
@@ -278,7 +281,55 @@ else:
 
 # QALY -------------------------------------------------------------------------------------------------
 st.subheader(t("economics.qaly"))
-if qaly_value_set():
-    st.warning(t("economics.qaly_configured_not_used"))
-else:
+if not qaly_value_set():
     st.info(t("economics.qaly_none"))
+else:
+    years = st.columns(4)[0].number_input(
+        t("economics.qaly_horizon"),
+        min_value=1,
+        max_value=MAX_HORIZON,
+        value=3,
+        step=1,
+        key="qaly_horizon",
+        help=t("economics.qaly_horizon_help"),
+    )
+    try:
+        qaly = qaly_change(principal, chosen.start, chosen.end, programme, horizon=years)
+    except ValidationError as error:
+        show_service_error(error, {"qaly_horizon": t("economics.qaly_horizon")})
+        qaly = None
+    except ServiceError as error:
+        show_service_error(error)
+        qaly = None
+    if qaly is not None:
+        st.markdown(t("economics.qaly_method"))
+        st.caption(t("economics.qaly_source", country=qaly.country, source=qaly.source))
+        figure_row(
+            [
+                (t("economics.qaly_pairs"), qaly.pairs),
+                (t("economics.qaly_baseline"), qaly.baseline),
+                (t("economics.qaly_followup"), qaly.followup),
+                (t("economics.qaly_change"), qaly.change),
+                (t("economics.qaly_step", years=qaly.horizon), qaly.qaly_step),
+                (t("economics.qaly_linear", years=qaly.horizon), qaly.qaly_linear),
+            ],
+            chosen,
+        )
+        if qaly.intervals:
+            table_with_download(
+                [
+                    t("economics.qaly_measure"),
+                    t("economics.qaly_estimate"),
+                    t("economics.qaly_low"),
+                    t("economics.qaly_high"),
+                ],
+                [
+                    [t(f"economics.qaly_{key}", years=qaly.horizon), value, low, high]
+                    for key, value, low, high in qaly.intervals
+                ],
+                file_stem="qaly",
+                key="qaly_intervals",
+                caption=t("economics.qaly_interval_note"),
+            )
+        if qaly.change.withheld:
+            st.caption(t("economics.qaly_withheld", min_n=qaly.min_n))

@@ -192,7 +192,16 @@ def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[
         def wrapper(principal: Principal, *args: Any, **kwargs: Any) -> Any:
             if principal is None or principal.role not in (*DASHBOARD_ROLES, "partner"):
                 return fn(principal, *args, **kwargs)  # the function denies and audits
-            key = (get_settings().db_url, principal.scope_key(), args, tuple(sorted(kwargs.items())))
+            settings = get_settings()
+            key = (
+                settings.db_url,
+                # what changes the figures besides the data: thresholds and configured files
+                (settings.disclosure_k, settings.disclosure_min_n, settings.ucla3_threshold),
+                (settings.reliability_file, settings.demo, settings.eq5d_value_set, settings.hba1c_risk),
+                principal.scope_key(),
+                args,
+                tuple(sorted(kwargs.items())),
+            )
             now = time.monotonic()
             with _LOCK:
                 hit = store.get(key)

@@ -1,5 +1,6 @@
 """Health economics for managers (issue 5, item 4): costs per programme and cost per participant,
-the SROI calculator (validated input, ratio, one-at-a-time sensitivity) and the QALY status.
+the SROI calculator (validated input, ratio, one-at-a-time sensitivity) and the QALY change (only
+with a verified EQ-5D value set; see the QALY section below).
 
 Costs per programme, over the manager's centres and the period:
 
@@ -31,13 +32,15 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import Float, and_, case, func, literal, or_
 from sqlmodel import col, select
 
 from db.engine import read_session
 from db.models import CoachingContact, Enrolment, InstrumentResponse, Programme
-from domain.disclosure import TOTAL, count_cell, protect_counts, protect_mean
-from domain.economics import GLOBAL, SroiOutcome, cost_per_participant, sensitivity
+from domain.disclosure import TOTAL, DisclosureRules, count_cell, protect_counts, protect_mean
+from domain.economics import GLOBAL, SroiOutcome, cost_per_participant, qaly_gain, sensitivity
+from domain.eq5d import DIMENSIONS as EQ5D_DIMENSIONS
+from domain.eq5d import ValueSet, ValueSetError, load_value_set
 from domain.statistics import BETTER_DIRECTION, minimum_reliable_difference
 from services.audit import require_role
 from services.dashboards import (
@@ -48,7 +51,8 @@ from services.dashboards import (
     period,
     scoped_cache,
 )
-from services.errors import ValidationError
+from services.errors import ServiceError, ValidationError
+from services.outcomes import t_interval
 from services.principal import Principal
 from settings import get_settings
 
@@ -588,8 +592,217 @@ def calculate_sroi(principal: Principal, data: SroiInput) -> SroiView:
 
 
 # QALY ---------------------------------------------------------------------------------------------
+#
+# Only with a verified EQ-5D-5L value set (LOTSA_EQ5D_VALUE_SET, format in domain.eq5d). The index
+# of each eq5d5l response is computed in SQL with one CASE per dimension over the stored answers
+# (answers["mobility"] ... as integers; a response with a missing or out-of-range level has no
+# index). Pairs as for the SROI quantities: per enrolment in the period, scope (and programme), the
+# baseline (time point 0) against the latest follow-up time point (> 0); several responses at one
+# time point are averaged. Only count, sums and the sum of squared changes leave the database.
+# Means, the 95 % t interval and the QALY gain are shown only from min_n pairs; the pair count goes
+# out through count_cell.
+
+QALY_INSTRUMENT = "eq5d5l"
 
 
 def qaly_value_set() -> str | None:
     """The configured EQ-5D value set file (LOTSA_EQ5D_VALUE_SET), or None. Lotsa ships none."""
     return get_settings().eq5d_value_set or None
+
+
+@dataclass(frozen=True)
+class QalyView:
+    country: str
+    source: str
+    pairs: Figure  # enrolments with a baseline and a follow-up index (count_cell text)
+    baseline: Figure  # mean index at baseline
+    followup: Figure  # mean index at the latest follow-up
+    change: Figure  # mean paired change (follow-up - baseline)
+    change_low: float | None  # its 95 % t interval
+    change_high: float | None
+    qaly_step: Figure  # QALYs gained per person, follow-up index held for the horizon
+    qaly_linear: Figure  # QALYs gained per person, linear change over the horizon
+    intervals: tuple[tuple[str, str, str, str], ...]  # (change|step|linear, estimate, 95 % low, high)
+    horizon: int
+    min_n: int
+
+
+def check_qaly_horizon(value: object) -> int:
+    """The QALY horizon in whole years, 1..MAX_HORIZON. Errors name the field `qaly_horizon`."""
+    number = _number(value)
+    if number is None:
+        raise ValidationError({"qaly_horizon": ("economics.error.not_number", {})})
+    if number != int(number):
+        raise ValidationError({"qaly_horizon": ("economics.error.whole", {})})
+    if not 1 <= number <= MAX_HORIZON:
+        raise ValidationError({"qaly_horizon": ("economics.error.range", {"low": 1, "high": MAX_HORIZON})})
+    return int(number)
+
+
+def configured_value_set() -> ValueSet | None:
+    """The verified value set from LOTSA_EQ5D_VALUE_SET, None when none is configured. A missing,
+    malformed or unverified file raises ServiceError `economics.qaly_error.<reason>` (the file and
+    the technical detail in its params), so the page can say it in the user's language."""
+    path = qaly_value_set()
+    if path is None:
+        return None
+    try:
+        return load_value_set(path)
+    except ValueSetError as error:
+        raise ServiceError(f"economics.qaly_error.{error.reason}", file=path, detail=str(error)) from error
+
+
+def eq5d_index_sql(vs: ValueSet):
+    """The EQ-5D-5L index of an InstrumentResponse row as a SQL expression: 1 - constant when any
+    level is above 1 - one CASE per dimension (NULL when a level is missing or not 1..5)."""
+    answers = InstrumentResponse.answers
+    level = {d: answers[d].as_integer() for d in EQ5D_DIMENSIONS}
+    expr = literal(1.0, Float) - case((or_(*(level[d] > 1 for d in EQ5D_DIMENSIONS)), vs.constant), else_=0.0)
+    for d in EQ5D_DIMENSIONS:
+        expr = expr - case(*((level[d] == i, dec) for i, dec in enumerate(vs.levels(d), start=1)), else_=None)
+    return expr
+
+
+def _paired_index(vs: ValueSet, enrolments):
+    """A subquery (eid, base, follow) of EQ-5D indexes, paired as `paired_scores` pairs scores."""
+    ir = InstrumentResponse
+    value = eq5d_index_sql(vs)
+    common = (ir.instrument == QALY_INSTRUMENT, col(ir.enrolment_id).in_(enrolments))
+    base = (
+        select(ir.enrolment_id.label("eid"), func.avg(value).label("base"))
+        .where(*common, ir.timepoint_months == 0)
+        .group_by(ir.enrolment_id)
+        .subquery()
+    )
+    scored = (
+        select(ir.enrolment_id.label("eid"), ir.timepoint_months.label("tp"), value.label("v"))
+        .where(*common, ir.timepoint_months > 0)
+        .subquery()
+    )
+    last = (
+        select(scored.c.eid, func.max(scored.c.tp).label("tp"))
+        .where(scored.c.v.is_not(None))
+        .group_by(scored.c.eid)
+        .subquery()
+    )
+    follow = (
+        select(scored.c.eid, func.avg(scored.c.v).label("follow"))
+        .join(last, and_(last.c.eid == scored.c.eid, last.c.tp == scored.c.tp))
+        .group_by(scored.c.eid)
+        .subquery()
+    )
+    return (
+        select(base.c.eid, base.c.base, follow.c.follow)
+        .join(follow, follow.c.eid == base.c.eid)
+        .where(base.c.base.is_not(None))
+        .subquery()
+    )
+
+
+def qaly_change(
+    principal: Principal,
+    start: date,
+    end: date,
+    programme: int | None = None,
+    centre_ids: tuple[int, ...] | None = None,
+    *,
+    horizon: object = 1,
+) -> QalyView | None:
+    """Paired change of the EQ-5D-5L index and the QALY gain per person over `horizon` years (step
+    change and linear), for enrolments in the period, the manager's centres (and the programme).
+    None when no value set is configured; ServiceError when the configured file cannot be used."""
+    require_role(principal, *ROLES, action=ACTION)
+    chosen = period(start, end)
+    years = check_qaly_horizon(horizon)
+    if programme is not None and (isinstance(programme, bool) or not isinstance(programme, int)):
+        raise ValidationError({"programme": ("economics.error.programme", {})})
+    vs = configured_value_set()
+    # the value set and the rules are part of the cache key: a changed file or threshold is used at once
+    return _qaly_change(
+        principal, chosen.start, chosen.end, programme, centre_ids, vs, years, disclosure_rules()
+    )
+
+
+@scoped_cache(ttl_seconds=300)
+def _qaly_change(
+    principal: Principal,
+    start: date,
+    end: date,
+    programme: int | None,
+    centre_ids: tuple[int, ...] | None,
+    vs: ValueSet | None,
+    years: int,
+    rules: DisclosureRules,
+) -> QalyView | None:
+    centres = dashboard_scope(principal, centre_ids, action=ACTION, roles=ROLES)
+    if vs is None:
+        return None
+    enrolments = select(Enrolment.id).where(
+        col(Enrolment.centre_id).in_(centres), Enrolment.enrolled_on >= start, Enrolment.enrolled_on <= end
+    )
+    if programme is not None:
+        enrolments = enrolments.where(Enrolment.programme_id == programme)
+    n, sum_base, sum_follow, sum_d, sum_d2 = 0, 0.0, 0.0, 0.0, 0.0
+    if centres:
+        pairs = _paired_index(vs, enrolments)
+        d = pairs.c.follow - pairs.c.base
+        with read_session() as s:
+            row = s.exec(
+                select(
+                    func.count(),
+                    func.sum(pairs.c.base),
+                    func.sum(pairs.c.follow),
+                    func.sum(d),
+                    func.sum(d * d),
+                ).select_from(pairs)
+            ).one()
+        n = int(row[0] or 0)
+        sum_base, sum_follow, sum_d, sum_d2 = (float(v or 0.0) for v in row[1:])
+    shown = n >= 2 and protect_mean(n, sum_d / n, rules) is not None  # min_n is at least 3
+
+    def fig(key: str, value: float | None, text: str | None = None) -> Figure:
+        return Figure(
+            key,
+            WITHHELD if value is None else (text or f"{value:.3f}"),
+            None if value is None else round(value, 4),
+            f"economics.def.qaly_{key}",
+        )
+
+    mean_base = mean_follow = change = low = high = step = linear = None
+    intervals: tuple[tuple[str, str, str, str], ...] = ()
+    if shown:
+        mean_base, mean_follow = sum_base / n, sum_follow / n
+        change, low, high = t_interval(n, sum_d, sum_d2)
+        step = qaly_gain(min(mean_base, 1.0), min(mean_follow, 1.0), years)
+        linear = qaly_gain(min(mean_base, 1.0), min(mean_follow, 1.0), years, linear=True)
+        # QALYs per unit of index change, from the same formula, for the interval of the gain
+        per_step = qaly_gain(0.0, 1.0, years)
+        per_linear = qaly_gain(0.0, 1.0, years, linear=True)
+        intervals = tuple(
+            (key, f"{v:+.3f}", f"{lo:+.3f}", f"{hi:+.3f}")
+            for key, v, lo, hi in (
+                ("change", change, low, high),
+                ("step", step, low * per_step, high * per_step),
+                ("linear", linear, low * per_linear, high * per_linear),
+            )
+        )
+    return QalyView(
+        country=vs.country,
+        source=vs.source,
+        pairs=Figure(
+            "pairs",
+            count_cell(n, rules),
+            float(n) if n == 0 or n >= rules.k else None,
+            "economics.def.qaly_pairs",
+        ),
+        baseline=fig("baseline", mean_base),
+        followup=fig("followup", mean_follow),
+        change=fig("change", change, None if change is None else f"{change:+.3f}"),
+        change_low=low,
+        change_high=high,
+        qaly_step=fig("step", step, None if step is None else f"{step:+.3f}"),
+        qaly_linear=fig("linear", linear, None if linear is None else f"{linear:+.3f}"),
+        intervals=intervals,
+        horizon=years,
+        min_n=rules.min_n_for_rates,
+    )
