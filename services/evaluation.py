@@ -38,7 +38,15 @@ from sqlmodel import Session, col
 from db.engine import read_session
 from db.models import ArmAllocation, Enrolment, FollowUp, HealthMeasure, InstrumentResponse, Programme
 from domain.comparison import SummaryStats, mean_ci, welch_difference
-from domain.disclosure import TOTAL, count_cell, protect_mean, protect_rate, protect_table, rate_allowed
+from domain.disclosure import (
+    TOTAL,
+    count_cell,
+    protect_counts,
+    protect_mean,
+    protect_rate,
+    protect_table,
+    rate_allowed,
+)
 from domain.statistics import proportion_ci
 from services.dashboards import Period, dashboard_scope, disclosure_rules, period, scoped_cache
 from services.errors import NotFound, ValidationError
@@ -376,6 +384,11 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
             cells[(arm, "not_out")] = measured - out
             cells[(arm, "not_measured")] = cohort - measured
         protected = protect_table(cells, rules=rules)
+        # "measured" (out + not out) is shown per arm and in total: one list with its total, so a
+        # small arm cannot come back as the total minus the other arms.
+        measured_counts = protect_counts(
+            {arm: counts.get(arm, (0, 0, 0))[1] for arm in option.arms}, total=True, rules=rules
+        )
         for arm in (*option.arms, TOTAL):
             out = (
                 sum(counts.get(a, (0, 0, 0))[2] for a in option.arms)
@@ -399,7 +412,7 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
                     arm="total" if arm is TOTAL else arm,
                     timepoint=tp,
                     cohort_text=protected.text[(arm, TOTAL)],
-                    measured_text=count_cell(measured, rules) if measured_visible else rules.secondary_symbol,
+                    measured_text=measured_counts.text[arm] if measured_visible else rules.secondary_symbol,
                     out_text=protected.text[(arm, "out")],
                     of_measured=_share(out, measured, {"out", "not_out"} <= shown, rules),
                     of_cohort=_share(out, cohort, {"out", TOTAL} <= shown, rules),

@@ -316,3 +316,32 @@ def test_page_on_demo_data(sqlite_url, username):
     assert not at.exception, at.exception
     assert not at.error
     assert len(at.dataframe) == 4
+
+
+def test_tracker_measured_column_cannot_be_recovered_from_the_total(db_url):
+    """Coaching measured at 6 months cut to 3 (control 10): the 3 must not come back as the total's
+    measured minus control's. (Here the table's own secondary suppression already hides control's
+    measured; the service also protects the measured column as one list with its total, for layouts
+    where it would not.)"""
+    world = make_world()
+    pid = plant(world)
+    with write_session() as s:
+        coaching = sorted(
+            s.exec(
+                select(Enrolment.patient_id).where(
+                    Enrolment.arm == "coaching", Enrolment.enrolled_on == ENROLLED
+                )
+            ).all()
+        )
+        for p in coaching[3:]:
+            for m in s.exec(
+                select(HealthMeasure).where(
+                    HealthMeasure.patient_id == p, HealthMeasure.measured_on > ENROLLED
+                )
+            ).all():
+                s.delete(m)
+    rows = {(r.arm, r.timepoint): r for r in evaluation(world.principals["manager"], pid, START, END).tracker}
+    texts = [rows[(arm, 6)].measured_text for arm in ("coaching", "control", "total")]
+    assert texts[0] in ("<5", "*"), texts
+    numbers = [int(t) for t in texts if t.isdigit()]
+    assert len(numbers) < 2, f"the small coaching count can be worked out from {texts}"
