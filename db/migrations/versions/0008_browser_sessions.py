@@ -1,0 +1,24 @@
+"""server-checked browser sessions that survive reload; session invalidation on password change
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-03 07:45:00.000000
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
