@@ -7,7 +7,7 @@ import streamlit as st
 from components import directory_filters as filters
 from components import maps
 from components.directory_filters import escape_md
-from components.i18n import current_language, t
+from components.i18n import current_language, t, tn
 from components.session import guard
 from domain.schedules import weekday_names
 from services.directory import facet_options, map_points, search, timetable
@@ -55,7 +55,7 @@ if page and not rows and total:
     page = st.session_state["dir_page"] = 0
     rows, total = search(flt, page=0, page_size=PAGE_SIZE, lang=lang)
 
-st.subheader(t("directory.count", n=total))
+st.subheader(tn("directory.count", total))
 if total == 0:
     st.info(t("directory.empty_filtered" if not flt.is_empty() else "directory.empty_directory"))
     st.button(t("directory.clear_filters"), icon=":material/filter_alt_off:", on_click=filters.reset)

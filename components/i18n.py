@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from locales import DEFAULT_LANGUAGE, LANGUAGES, translate
+from locales.formatting import format_date, format_number, format_percent, plural
 from services.errors import ServiceError
 
 
@@ -15,6 +18,23 @@ def current_language() -> str:
 
 def t(key: str, /, **params: object) -> str:
     return translate(key, current_language(), **params)
+
+
+def tn(key: str, count: float, /, **params: object) -> str:
+    """The plural form of `key` (`<key>.one` / `<key>.other`) for `count`, `{count}` formatted."""
+    return plural(key, count, current_language(), **params)
+
+
+def fmt_number(value: float | None, decimals: int = 0) -> str:
+    return format_number(value, current_language(), decimals)
+
+
+def fmt_percent(fraction: float | None, decimals: int = 0) -> str:
+    return format_percent(fraction, current_language(), decimals)
+
+
+def fmt_date(value: dt.date | None, style: str = "short") -> str:
+    return format_date(value, current_language(), style)
 
 
 def error_text(error: ServiceError) -> str:

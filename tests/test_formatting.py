@@ -1,0 +1,108 @@
+"""Numbers, percentages, dates and plurals follow Swedish, Danish and English conventions (Babel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from locales import LANGUAGES, catalogue
+from locales.formatting import format_date, format_number, format_percent, plural, plural_form
+
+NBSP = "\u00a0"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("lang", "text"), [("sv", "0,98"), ("da", "0,98"), ("en", "0.98")])
+def test_decimal_separator_follows_the_language(lang, text):
+    assert format_number(0.98, lang, 2) == text
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"), [("sv", f"1{NBSP}234{NBSP}567"), ("da", "1.234.567"), ("en", "1,234,567")]
+)
+def test_thousands_are_grouped(lang, text):
+    assert format_number(1234567, lang) == text
+
+
+def test_decimals_are_fixed_so_a_column_lines_up():
+    assert format_number(0.5, "sv", 2) == "0,50"
+    assert format_number(2, "da", 1) == "2,0"
+    assert format_number(2.46, "en", 1) == "2.5"
+    assert format_number(-1234.5, "da", 1) == "-1.234,5"
+
+
+def test_missing_values_show_a_dash_not_nan():
+    assert format_number(None, "sv") == "–"
+    assert format_number(float("nan"), "en", 2) == "–"
+    assert format_percent(None, "da") == "–"
+
+
+@pytest.mark.parametrize(("lang", "text"), [("sv", f"12,5{NBSP}%"), ("da", f"12,5{NBSP}%"), ("en", "12.5%")])
+def test_percent(lang, text):
+    assert format_percent(0.125, lang, 1) == text
+
+
+def test_percent_rounds_to_whole_by_default():
+    assert format_percent(0.333, "en") == "33%"
+
+
+def test_dates():
+    day = dt.date(2026, 12, 3)
+    assert format_date(day, "sv") == "2026-12-03"
+    assert format_date(day, "da") == "03.12.2026"
+    assert format_date(day, "en") == "03/12/2026"
+    assert format_date(dt.datetime(2026, 12, 3, 14, 5), "sv", "long") == "3 december 2026"
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "two"),
+    [
+        ("sv", "1 aktivitet", "2 aktiviteter"),
+        ("da", "1 aktivitet", "2 aktiviteter"),
+        ("en", "1 activity", "2 activities"),
+    ],
+)
+def test_plural_forms(lang, one, two):
+    assert plural("plural.activities", 1, lang) == one
+    assert plural("plural.activities", 2, lang) == two
+    assert plural("plural.activities", 0, lang) == two.replace("2", "0")
+
+
+def test_plural_formats_the_count_in_the_language():
+    assert plural("plural.activities", 1234, "sv") == f"1{NBSP}234 aktiviteter"
+    assert plural("plural.activities", 1234, "da") == "1.234 aktiviteter"
+    assert plural("plural.referrals", 1, "da") == "1 henvisning"
+
+
+def test_plural_takes_extra_params():
+    assert plural("directory.count", 1, "sv") == "1 aktivitet"
+    assert plural("directory.count", 5, "en") == "5 activities"
+
+
+def test_plural_rules_come_from_babel():
+    assert plural_form(1, "sv") == "one"
+    assert plural_form(0, "sv") == "other"
+    assert plural_form(21, "da") == "other"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_plural_key_has_both_forms(lang):
+    keys = catalogue(lang)
+    for key in keys:
+        if key.endswith(".one"):
+            assert key.removesuffix(".one") + ".other" in keys, key
+
+
+def test_every_plural_key_used_in_code_exists():
+    pattern = re.compile(r"""\btn\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']""")
+    used: set[str] = set()
+    for folder in ("app_pages", "components"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    assert used, "no page uses tn() yet"
+    sv = catalogue("sv")
+    missing = sorted(k for k in used if f"{k}.one" not in sv or f"{k}.other" not in sv)
+    assert not missing, missing
