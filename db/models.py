@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -50,6 +50,8 @@ class HealthCentre(SQLModel, table=True):
     latitude: float
     longitude: float
     active: bool = True
+    # HSA-id (Sweden, e.g. SE2321000016-15CQ) or SOR code (Denmark); see domain.taxonomy.
+    identifier: Optional[str] = Field(default=None, max_length=32)
 
 
 class Organization(SQLModel, table=True):
@@ -189,6 +191,9 @@ class TaxonomyTerm(SQLModel, table=True):
     name_sv: str = Field(max_length=200)
     name_da: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+    # A JSON list of strings (other spellings in sv/da/en, e.g. "Äldre", "Ældre", "Promenad"),
+    # matched through services.reference.term_index; read with domain.taxonomy.parse_synonyms.
+    synonyms: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
 
 
 class Attribute(SQLModel, table=True):
@@ -345,6 +350,18 @@ class Patient(SQLModel, table=True):
     interests: Optional[str] = None
     created_at: datetime = Field(default_factory=utcnow)
     anonymised_at: Optional[datetime] = None
+    # The key generation (KeyCheck.version) that encrypted identity_enc; AAD is the pseudonym.
+    key_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class KeyCheck(SQLModel, table=True):
+    """An HMAC of a constant under each LOTSA_SECRET_KEY generation: a wrong key is detected at
+    start instead of failing on a patient page. The highest version is the current key."""
+
+    __tablename__ = "key_check"
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    check_value: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class PatientConsent(SQLModel, table=True):
