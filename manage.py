@@ -263,6 +263,8 @@ def cmd_hsds_import(args: argparse.Namespace) -> int:
     print(f"Imported {path} ({'data package' if tabular else 'JSON'}):")
     for line in report.lines():
         print(f"  {line}")
+    for line in report.dropped_lines():
+        print(f"  {line}")
     return 0
 
 

@@ -23,6 +23,14 @@ st.caption(t("exchange.intro"))
 notice = pop_notice("exchange")
 if notice:
     st.success(notice)
+    dropped = st.session_state.pop("hsds_dropped", None)
+    if dropped:
+        st.warning(t("exchange.dropped", n=sum(dropped.values()), fields=len(dropped)))
+        st.dataframe(
+            {t("exchange.dropped_field"): list(dropped), t("exchange.dropped_count"): list(dropped.values())},
+            hide_index=True,
+            width="stretch",
+        )
 
 st.subheader(t("exchange.export_heading"))
 st.caption(t("exchange.export_hint"))
@@ -75,6 +83,7 @@ if upload is not None and st.button(t("exchange.import"), type="primary", icon="
         updated = sum(report.updated.values())
         deleted = sum(report.deleted.values())
         st.session_state["hsds_round"] = st.session_state.get("hsds_round", 0) + 1
+        st.session_state["hsds_dropped"] = report.dropped
         push_notice(
             "exchange",
             t("exchange.done", records=report.records, created=created, updated=updated, deleted=deleted),

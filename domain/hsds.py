@@ -30,7 +30,7 @@ are: term `name` is the English name, `description` holds the three names one pe
 ("sv: Promenader", "da: Gåture", "en: Walking"). Language terms are also listed as the service's
 `languages`. An organization's kind is its `legal_status`.
 
-Times are local wall-clock times "HH:MM" in the schedule's timezone; dates are ISO (YYYY-MM-DD),
+Times are local wall-clock times "HH:MM:SS" in the schedule's timezone; dates are ISO (YYYY-MM-DD),
 datetimes ISO in UTC with milliseconds ("2026-05-17T10:00:00.000Z"). Ids are Lotsa's hsds_id
 UUIDs; ids Lotsa has no row for (extension attributes and terms, taxonomies, languages) are UUIDv5
 derived from what they describe, so the same content always gets the same id.
@@ -54,6 +54,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.csv_safety import restore_text, safe_text
 
 SCHEMA_DIR_ENV = "LOTSA_HSDS_SCHEMA_DIR"
 _REPO = Path(__file__).resolve().parents[1]
@@ -350,9 +352,10 @@ def fmt_date(value: date | None) -> str | None:
 
 
 def fmt_time(value: time | None) -> str | None:
+    """HH:MM:SS, the form the data package's `time` fields (and Frictionless) require."""
     if value is None:
         return None
-    return value.strftime("%H:%M:%S" if value.second or value.microsecond else "%H:%M")
+    return value.strftime("%H:%M:%S")
 
 
 def as_utc(value: datetime) -> datetime:
@@ -576,6 +579,11 @@ def directory_tables(d: Directory) -> dict[str, list[dict]]:
     b = _TableBuilder()
     munis = {m["code"]: m for m in d.municipalities}
     terms = {t["hsds_id"]: t for t in d.taxonomy_terms}
+    # state_province is required by the standard: Lotsa's own value, else the region (län/region)
+    # of the place's municipality, else the city, so the CSV package passes Frictionless.
+    regions = {
+        loc["hsds_id"]: (munis.get(loc.get("municipality")) or {}).get("region_name") for loc in d.locations
+    }
 
     for o in d.organizations:
         b.add(
@@ -614,7 +622,7 @@ def directory_tables(d: Directory) -> dict[str, list[dict]]:
                 "address_1": a["address_1"],
                 "city": a["city"],
                 "region": a.get("region"),
-                "state_province": a.get("state_province") or "",
+                "state_province": a.get("state_province") or regions.get(a["location"]) or a["city"] or "",
                 "postal_code": a["postal_code"],
                 "country": a["country"],
                 "address_type": a.get("address_type") or "physical",
@@ -951,6 +959,8 @@ class Flattened:
     tables: dict[str, list[dict]]
     errors: list[RecordError]
     warnings: list[str]
+    # (entity, id) -> the fields the record itself gave (not the parent ids filled in).
+    own: dict[tuple[str, Any], dict] = field(default_factory=dict)
 
 
 class _Flattener:
@@ -1028,7 +1038,110 @@ def flatten(records: Sequence[Mapping[str, Any]]) -> Flattened:
         if isinstance(record, Mapping):
             rid = record.get("id") if isinstance(record.get("id"), str) else None
             f.walk("service", record, "$", None, (index, rid))
-    return Flattened(f.tables, f.errors, f.warnings)
+    return Flattened(f.tables, f.errors, f.warnings, f.own)
+
+
+# --- Versions and what an import loses ---------------------------------------------------------------
+
+# Files of HSDS 1.x/2.x data packages (and of the 2014 Ohana export) that HSDS 3.0 renamed or dropped.
+LEGACY_FILES = frozenset(
+    {
+        "regular_schedules.csv", "holiday_schedules.csv", "physical_addresses.csv", "postal_addresses.csv",
+        "services_at_location.csv", "services_taxonomy.csv", "accessibility_for_disabilities.csv",
+        "payments_accepted.csv", "eligibility.csv", "taxonomy.csv", "service.csv", "organization.csv",
+        "location.csv", "address.csv", "contact.csv", "phone.csv", "internet_resource.csv",
+    }
+)  # fmt: skip
+# Fields of HSDS 1.x/2.x and Open Referral UK 1.0 service records that HSDS 3.0 does not have.
+LEGACY_RECORD_KEYS = frozenset(
+    {
+        "regular_schedules", "holiday_schedules", "physical_addresses", "postal_addresses",
+        "service_taxonomys", "eligibilitys", "fundings", "reviews", "deliverable_type",
+        "attending_access", "link_taxonomy", "service_areas_v1",
+    }
+)  # fmt: skip
+UNSUPPORTED_VERSION = (
+    "{what} is HSDS {version} ({evidence}); Lotsa imports HSDS 3.x only. Nothing was imported: "
+    "convert it to HSDS 3.0 first (Open Referral's upgrade notes list the renamed tables and fields)."
+)
+
+
+def package_version_problem(names: Iterable[str], descriptor: Any = None) -> str | None:
+    """Why a tabular package is not HSDS 3.x (file names of older versions, or the version its
+    datapackage.json declares), or None. `names` are the CSV file names in the package."""
+    version = descriptor.get("version") if isinstance(descriptor, Mapping) else None
+    legacy = sorted({Path(n).name for n in names} & LEGACY_FILES)
+    if isinstance(version, (str, int, float)) and not str(version).strip().startswith("3"):
+        evidence = f"its datapackage.json says version {version}"
+        return UNSUPPORTED_VERSION.format(what="This data package", version="1.x/2.x", evidence=evidence)
+    if legacy:
+        evidence = f"it has {', '.join(legacy)}, which HSDS 3.0 does not"
+        return UNSUPPORTED_VERSION.format(what="This data package", version="1.x/2.x", evidence=evidence)
+    return None
+
+
+def records_version_problem(records: Sequence[Any]) -> str | None:
+    """Why JSON records are not HSDS 3.x (fields only older versions or ORUK 1.0 have), or None."""
+    found: dict[str, int] = {}
+    for record in records:
+        if isinstance(record, Mapping):
+            for key in LEGACY_RECORD_KEYS & set(record):
+                found[key] = found.get(key, 0) + 1
+    if not found:
+        return None
+    shown = ", ".join(f"{k} ({n} record(s))" for k, n in sorted(found.items())[:4])
+    evidence = f"its records have {shown}, which HSDS 3.0 does not"
+    version = "1.x/2.x or Open Referral UK 1.0"
+    return UNSUPPORTED_VERSION.format(what="This file", version=version, evidence=evidence)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _same_value(given: Any, kept: Any) -> bool:
+    if given == kept:
+        return True
+    if _blank(kept):
+        return False
+    for parse in (parse_time, parse_datetime, parse_float):
+        try:
+            if parse(str(given)) == parse(str(kept)):
+                return True
+        except (ValueError, TypeError):
+            continue
+    return str(given).strip() == str(kept).strip()
+
+
+def dropped_fields(flat: Flattened, kept: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, int]:
+    """What Lotsa does not keep of the records: JSON path (list indexes as []) -> how many values.
+
+    Compares every field the records gave (`flat.own`) with the tables Lotsa would export (`kept`,
+    from `directory_tables`), row by row by id; an object with no row of its id is lost whole
+    ("path (whole object)"); languages are matched by code, as Lotsa keeps them as terms."""
+    out: dict[str, int] = {}
+    by_id = {entity: {r.get("id"): r for r in rows} for entity, rows in kept.items()}
+    languages = {r.get("code"): r for r in kept.get("language", ())}
+    for entity, rows in flat.tables.items():
+        for row in rows:
+            own = flat.own.get((entity, row.get("id")), {})
+            path = re.sub(r"\[\d+\]", "[]", row["_at"][2])
+            match = by_id.get(entity, {}).get(row.get("id"))
+            if match is None and entity == "language":
+                match = languages.get(row.get("code"))
+            given = {k: v for k, v in own.items() if not _blank(v) and k != "id"}
+            if match is None:
+                if given or own.get("id"):
+                    key = f"{path} (whole object)"
+                    out[key] = out.get(key, 0) + 1
+                continue
+            for name, value in given.items():
+                if name.endswith("_id") and entity == "language":
+                    continue
+                if not _same_value(value, match.get(name)):
+                    key = f"{path}.{name}"
+                    out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def _fields(resource: Mapping) -> list[dict]:
@@ -1054,10 +1167,14 @@ def from_tabular(tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict
 
 
 def _csv_value(value: Any) -> str:
+    """A cell of the CSV package: formula-like text gets an apostrophe (CSV injection), phone
+    numbers and signed numbers stay as they are; `csv_to_tables` takes the apostrophe off again."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return safe_text(value)
     return str(value)
 
 
@@ -1079,6 +1196,7 @@ def tables_to_csv(
 
 
 def _typed(value: str, spec: Mapping) -> Any:
+    value = restore_text(value)
     if value == "":
         required = spec.get("constraints", {}).get("required")
         return "" if required and spec.get("type", "string") == "string" else None
@@ -1100,23 +1218,34 @@ def csv_to_tables(
         if text is None:
             continue
         specs = {f["name"]: f for f in _fields(resource)}
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        unknown = [c for c in reader.fieldnames or () if c not in specs]
+        # newline="": CR-only (old Mac), LF and CRLF line endings all work; quoted line breaks stay.
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as bad:
+            errors.append(RecordError(None, resource["path"], f"is not readable CSV: {bad}"))
+            continue
+        unknown = [c for c in fieldnames or () if c not in specs]
         if unknown:
             errors.append(
                 RecordError(None, resource["path"], f"unknown column(s) {', '.join(map(repr, unknown))}")
             )
             continue
         rows = []
-        for line, raw in enumerate(reader, start=2):
-            row: dict[str, Any] = {}
-            for name, spec in specs.items():
-                value = raw.get(name)
-                try:
-                    row[name] = _typed(value if isinstance(value, str) else "", spec)
-                except ValueError as bad:
-                    errors.append(RecordError(None, f"{resource['path']} line {line}, {name}", str(bad)))
-            rows.append(row)
+        try:
+            for line, raw in enumerate(reader, start=2):
+                row: dict[str, Any] = {}
+                for name, spec in specs.items():
+                    value = raw.get(name)
+                    try:
+                        row[name] = _typed(value if isinstance(value, str) else "", spec)
+                    except ValueError as bad:
+                        errors.append(RecordError(None, f"{resource['path']} line {line}, {name}", str(bad)))
+                rows.append(row)
+        except csv.Error as bad:
+            where = f"{resource['path']} line {reader.line_num}"
+            errors.append(RecordError(None, where, f"is not readable CSV: {bad}"))
+            continue
         tables[resource["name"]] = rows
     return tables, errors
 

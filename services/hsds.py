@@ -16,6 +16,7 @@ fully; otherwise they stay empty. See domain/hsds.py for how Lotsa's fields map 
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,6 +62,7 @@ __all__ = [
     "import_tabular",
     "read_json_records",
     "read_tabular",
+    "tabular_bytes",
 ]
 
 CHUNK = 500
@@ -227,6 +229,19 @@ def _tabular_files(records: Sequence[Mapping]) -> dict[str, str]:
     return files
 
 
+def tabular_bytes(records: Sequence[Mapping]) -> bytes:
+    """The data package of compiled `records` as the bytes of a .zip (for a download button)."""
+    return _zip(_tabular_files(records))
+
+
+def _zip(files: Mapping[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text.encode("utf-8"))
+    return buffer.getvalue()
+
+
 def export_tabular(
     dest: str | Path,
     session: Session | None = None,
@@ -241,9 +256,7 @@ def export_tabular(
     dest = Path(dest)
     if dest.suffix.lower() == ".zip":
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, text in files.items():
-                archive.writestr(name, text.encode("utf-8"))
+        dest.write_bytes(_zip(files))
     else:
         dest.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
@@ -265,10 +278,21 @@ class ImportReport:
     deleted: dict[str, int] = field(default_factory=dict)
     errors: list[RecordError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What Lotsa has no field for: JSON path (list indexes as []) -> how many values were not kept.
+    dropped: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def dropped_lines(self) -> list[str]:
+        """Every field not kept, with its count, for the command line."""
+        if not self.dropped:
+            return []
+        total = sum(self.dropped.values())
+        out = [f"{total} value(s) in {len(self.dropped)} field(s) have no place in Lotsa and were not kept:"]
+        out.extend(f"  {path}: {count}" for path, count in self.dropped.items())
+        return out
 
     def lines(self) -> list[str]:
         """Counts per table, for the command line."""
@@ -691,12 +715,20 @@ def import_json(
     if not isinstance(records, list):
         report.errors.append(RecordError(None, "$", "expected a JSON array of HSDS service records"))
         return report
+    if not records:
+        report.errors.append(RecordError(None, "$", "holds no service records: nothing to import"))
+        return report
+    version = hsds.records_version_problem(records)
+    if version:
+        report.errors.append(RecordError(None, "$", version))
+        return report
     report.errors = hsds.validate_records(records)
     if report.errors:
         return report
     flat = hsds.flatten(records)
     report.warnings.extend(flat.warnings)
     directory, problems = hsds.parse_tables(flat.tables)
+    report.dropped = hsds.dropped_fields(flat, hsds.directory_tables(directory))
     errors = [*flat.errors, *problems, *_limit_errors(directory)]
     try:
         with write_session(url) as session:
@@ -708,7 +740,7 @@ def import_json(
                 session,
                 actor,
                 "directory.hsds_import",
-                detail=f"records={report.records} changes={changes}",
+                detail=f"records={report.records} changes={changes} dropped={sum(report.dropped.values())}",
                 username=None if actor else "manage.py",
             )
     except _Rejected as rejected:
@@ -750,7 +782,14 @@ def read_tabular(path: str | Path) -> tuple[list[dict], list[RecordError]]:
         except UnicodeDecodeError:
             errors.append(RecordError(None, name, "is not UTF-8 text"))
 
+    descriptor: Any = None
     if path.is_dir():
+        names = [p.name for p in path.iterdir() if p.is_file()]
+        if (path / hsds.DATAPACKAGE).is_file():
+            descriptor = _descriptor((path / hsds.DATAPACKAGE).read_bytes())
+        problem = hsds.package_version_problem(names, descriptor)
+        if problem:
+            return [], [RecordError(None, str(path), problem)]
         for name in wanted:
             if (path / name).is_file():
                 decode(name, (path / name).read_bytes())
@@ -758,18 +797,32 @@ def read_tabular(path: str | Path) -> tuple[list[dict], list[RecordError]]:
         try:
             with zipfile.ZipFile(path) as archive:
                 by_base = {Path(n).name: n for n in archive.namelist() if not n.endswith("/")}
+                if hsds.DATAPACKAGE in by_base:
+                    descriptor = _descriptor(archive.read(by_base[hsds.DATAPACKAGE]))
+                problem = hsds.package_version_problem(by_base, descriptor)
+                if problem:
+                    return [], [RecordError(None, str(path), problem)]
                 for name in wanted:
                     if name in by_base:
                         decode(name, archive.read(by_base[name]))
         except zipfile.BadZipFile:
             return [], [RecordError(None, str(path), "is neither a folder nor a zip file")]
-    if not texts and not errors:
+    if "services.csv" not in texts and not errors:
         errors.append(
-            RecordError(None, str(path), "holds none of the data package's CSV files (services.csv, ...)")
+            RecordError(
+                None, str(path), "has no services.csv, so it holds no HSDS 3.0 services: nothing to import"
+            )
         )
     tables, problems = hsds.csv_to_tables(texts, package)
     errors.extend(problems)
     return hsds.from_tabular(tables), errors
+
+
+def _descriptor(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def import_tabular(

@@ -258,7 +258,7 @@ def test_official_example_from_another_producer_imports(official, sqlite_url):
     assert record["id"] == example["id"] and record["organization"]["name"] == example["organization"]["name"]
     assert {x["code"] for x in record["languages"]} == {"ur"}
     [schedule] = record["schedules"]
-    assert schedule["opens_at"] == "10:00" and schedule["timezone"] == 3
+    assert schedule["opens_at"] == "10:00:00" and schedule["timezone"] == 3  # HH:MM:SS, as the package needs
     assert _ext(schedule, "timezone") == "Etc/GMT-3"
     assert _ext(record, "attending_type") == "in_person" and _ext(record, "is_free") == "false"
 
