@@ -26,6 +26,10 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_LOCKOUT_MINUTES": "Lockout duration in minutes (default 15)",
     "LOTSA_STALE_DAYS": "Days after which an activity not verified counts as stale (default 90)",
     "LOTSA_SUGGESTIONS_PER_HOUR": "Public suggestions accepted per sender and hour (default 5)",
+    "LOTSA_TRUSTED_PROXIES": "Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+    "is believed; empty (default) keys rate limits on the connection's own address",
+    "LOTSA_SOURCE_ATTEMPTS": "Failed logins from one client address within LOTSA_LOCKOUT_MINUTES before "
+    "further logins from it are refused (default 20)",
     "LOTSA_GEOCODER_URL": "Optional Nominatim-compatible geocoder URL; empty (default) means off",
     "LOTSA_HSDS_SCHEMA_DIR": "Folder of the HSDS 3.0 standard (default ../shared/standards/hsds-3.0, "
     "else the vendored standards/hsds-3.0)",
@@ -73,6 +77,8 @@ class Settings:
     lockout_minutes: int
     stale_days: int = 90
     suggestions_per_hour: int = 5
+    trusted_proxies: str = ""
+    source_attempts: int = 20
     geocoder_url: str = ""
     ucla3_threshold: int = 6
     unanswered_days: int = 14
@@ -97,6 +103,8 @@ def get_settings() -> Settings:
         lockout_minutes=_int("LOTSA_LOCKOUT_MINUTES", 15),
         stale_days=_int("LOTSA_STALE_DAYS", 90),
         suggestions_per_hour=_int("LOTSA_SUGGESTIONS_PER_HOUR", 5),
+        trusted_proxies=os.environ.get("LOTSA_TRUSTED_PROXIES", "").strip(),
+        source_attempts=max(1, _int("LOTSA_SOURCE_ATTEMPTS", 20)),
         geocoder_url=os.environ.get("LOTSA_GEOCODER_URL", "").strip(),
         ucla3_threshold=min(9, max(3, _int("LOTSA_UCLA3_THRESHOLD", 6))),
         unanswered_days=max(1, _int("LOTSA_UNANSWERED_DAYS", 14)),

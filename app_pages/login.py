@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import session
+from components.client import client_id
 from components.i18n import error_text, t
 from components.language import language_picker
 from services.auth import authenticate
@@ -35,7 +36,7 @@ with st.form("login", enter_to_submit=True):
 
 if submitted:
     try:
-        principal = authenticate(username, password)
+        principal = authenticate(username, password, source=client_id())
     except LoginFailed as failure:
         st.error(error_text(failure))
     else:

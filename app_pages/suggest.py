@@ -1,10 +1,9 @@
 """Public form (no login): propose a new activity, or a correction to one (?id=N). Everything goes
 to a moderation queue; nothing is public until a manager approves it."""
 
-import ipaddress
-
 import streamlit as st
 
+from components.client import client_id
 from components.directory_filters import escape_md
 from components.i18n import current_language, show_service_error, t
 from components.query import query_id
@@ -32,19 +31,6 @@ LABELS = {
     "submitter_email": t("suggest.submitter_email"),
     "service_id": t("suggest.activity"),
 }
-
-
-def _client_id() -> str:
-    """Who is sending, for the rate limit only (hashed with a key before it is stored). A direct
-    connection is its own address; behind a reverse proxy on a private address, the last
-    X-Forwarded-For entry (the one the proxy added; earlier ones are the sender's to invent)."""
-    address = st.context.ip_address if isinstance(st.context.ip_address, str) else ""
-    try:
-        behind_proxy = not address or ipaddress.ip_address(address).is_private
-    except ValueError:
-        behind_proxy = False
-    forwarded = str(st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
-    return (forwarded if behind_proxy and forwarded else address) or "unknown"
 
 
 service_id = query_id("id")
@@ -108,7 +94,7 @@ if sent:
     values = {name: st.session_state.get(f"sg_{name}") for name in LABELS}
     values.update(kind=kind, service_id=service_id, homepage=st.session_state.get("sg_homepage"))
     try:
-        submit_suggestion(values, client_id=_client_id())
+        submit_suggestion(values, client_id=client_id())
     except ServiceError as error:
         show_service_error(error, LABELS)
     else:

@@ -2,14 +2,17 @@
 
 SQLite: WAL, busy_timeout, foreign keys on; write transactions start with BEGIN IMMEDIATE and
 are serialised within the process (plain BEGIN with several writers gives "database is locked").
-Postgres: psycopg 3.
+The database file and its -wal/-shm companions are readable by the owner only (0600).
+Postgres: psycopg 3, no process-wide lock (the server handles concurrent writers; a lock here
+made audit writes queue behind logins).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
@@ -21,6 +24,7 @@ from settings import get_settings
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+# SQLite only: one writer at a time within the process.
 _write_locks: dict[str, threading.RLock] = {}
 
 
@@ -55,12 +59,25 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+SQLITE_FILE_MODE = 0o600
+
+
 def _ensure_sqlite_folder(url: str) -> None:
-    """SQLite creates the file but not its folder (data/ does not exist in a fresh clone)."""
+    """SQLite creates the file but not its folder (data/ does not exist in a fresh clone).
+
+    The file is created here with mode 0600 before SQLite opens it (SQLite gives the -wal and -shm
+    files the database file's mode); an existing file readable by others is narrowed to 0600."""
     if url.startswith("sqlite"):
         path = make_url(url).database
-        if path and path != ":memory:":
+        if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, SQLITE_FILE_MODE))
+            for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+                try:
+                    if os.stat(name).st_mode & 0o077:
+                        os.chmod(name, SQLITE_FILE_MODE)
+                except FileNotFoundError:
+                    pass
 
 
 def make_engine(url: str) -> Engine:
@@ -79,7 +96,8 @@ def get_engine(url: str | None = None) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             engine = _engines[url] = make_engine(url)
-            _write_locks[url] = threading.RLock()
+            if is_sqlite(url):
+                _write_locks[url] = threading.RLock()
         return engine
 
 
@@ -104,7 +122,7 @@ def write_session(url: str | None = None) -> Iterator[Session]:
     """One all-or-nothing write transaction: committed on success, rolled back on any error."""
     engine = get_engine(url)
     write_engine = engine.execution_options(lotsa_write=True)
-    lock = _write_locks[normalise_url(url or get_settings().db_url)]
+    lock = _write_locks.get(normalise_url(url or get_settings().db_url)) or nullcontext()
     with lock, Session(write_engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -329,6 +329,16 @@ class AuditEvent(SQLModel, table=True):
     detail: Optional[str] = Field(default=None, max_length=500)
 
 
+class LoginFailure(SQLModel, table=True):
+    """A failed login from one source (keyed hash of the client address), for throttling per source."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_source_at", "source_key", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_key: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)
+
+
 # --- Patients and care ------------------------------------------------------------------------------
 
 

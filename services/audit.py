@@ -2,7 +2,10 @@
 
 `record` adds the event to the caller's transaction, so the event and the change commit together;
 `record_now` writes at once in its own transaction (for denials and failed logins, whose caller
-is about to fail)."""
+is about to fail).
+
+No national identity number is stored in clear: a personnummer/CPR in the detail, or typed as an
+unknown username at login, is replaced by a keyed tag (domain.redaction)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import read_session, write_session
 from db.models import AuditEvent
+from domain.redaction import redact_identifiers
 from services.errors import AccessDenied
 from services.principal import Principal
 
@@ -29,13 +33,13 @@ def _event(
 ) -> AuditEvent:
     return AuditEvent(
         user_id=principal.user_id if principal else None,
-        username=principal.username if principal else username,
+        username=principal.username if principal else ((redact_identifiers(username) or "")[:80] or None),
         role=principal.role if principal else None,
         care_unit=care_unit if care_unit is not None else (principal.care_unit if principal else None),
         patient_pseudonym=patient_pseudonym,
         action=action,
         outcome=outcome,
-        detail=(detail or None) and detail[:500],
+        detail=(detail or None) and redact_identifiers(detail)[:500],
     )
 
 
