@@ -13,7 +13,9 @@ from components.session import guard
 from services.directory_edit import (
     MODERATORS,
     awaiting_approval,
+    awaiting_count,
     own_activities,
+    pending_suggestion_count,
     review_suggestion,
     set_approval,
     set_free_places,
@@ -83,8 +85,7 @@ def _verify_button(column, row, where: str) -> None:
             st.rerun()
 
 
-def stale_list() -> None:
-    total = stale_count(principal)
+def stale_list(total: int) -> None:
     if not total:
         st.success(t("upkeep.nothing_stale", days=get_settings().stale_days))
         return
@@ -143,11 +144,13 @@ def places_list() -> None:
             _links(actions, row)
 
 
-def approval_list() -> None:
-    rows = awaiting_approval(principal)
+def approval_list(total: int) -> None:
+    rows = awaiting_approval(principal, limit=SHOWN)
     if not rows:
         st.success(t("upkeep.nothing_waiting"))
         return
+    if total > len(rows):
+        st.caption(t("upkeep.showing_oldest", shown=len(rows), total=total))
     for row in rows:
         with st.container(border=True):
             main, actions = st.columns([4, 3])
@@ -168,17 +171,19 @@ def _reject(payload) -> str:
     return t("upkeep.suggestion_rejected")
 
 
-def suggestion_list() -> None:
+def suggestion_list(total: int) -> None:
     confirm_dialog(
         "suggestion_reject",
         title=t("upkeep.reject_title"),
         body=lambda p: t("upkeep.reject_body"),
         on_yes=_reject,
     )
-    rows = suggestions(principal)
+    rows = suggestions(principal, limit=SHOWN)
     if not rows:
         st.success(t("upkeep.no_suggestions"))
         return
+    if total > len(rows):
+        st.caption(t("upkeep.showing_oldest", shown=len(rows), total=total))
     for row in rows:
         with st.container(border=True):
             kind = t(f"suggest.kind_{row.kind}")
@@ -216,25 +221,26 @@ def suggestion_list() -> None:
                 right.page_link(EDIT_PAGE, label=t("activity.edit"), query_params={"id": str(row.service_id)})
 
 
+# Counts for the tab labels; each list shows at most SHOWN rows (national: thousands are waiting).
+n_stale = stale_count(principal)
 if moderator:
-    waiting = awaiting_approval(principal)
-    open_suggestions = suggestions(principal)
+    n_waiting, n_suggestions = awaiting_count(principal), pending_suggestion_count(principal)
     tabs = st.tabs(
         [
-            t("upkeep.tab_suggestions", n=len(open_suggestions)),
-            t("upkeep.tab_approval", n=len(waiting)),
-            t("upkeep.tab_stale", n=stale_count(principal)),
+            t("upkeep.tab_suggestions", n=n_suggestions),
+            t("upkeep.tab_approval", n=n_waiting),
+            t("upkeep.tab_stale", n=n_stale),
         ]
     )
     with tabs[0]:
-        suggestion_list()
+        suggestion_list(n_suggestions)
     with tabs[1]:
-        approval_list()
+        approval_list(n_waiting)
     with tabs[2]:
-        stale_list()
+        stale_list(n_stale)
 else:
-    tabs = st.tabs([t("upkeep.tab_mine"), t("upkeep.tab_stale", n=stale_count(principal))])
+    tabs = st.tabs([t("upkeep.tab_mine"), t("upkeep.tab_stale", n=n_stale)])
     with tabs[0]:
         places_list()
     with tabs[1]:
-        stale_list()
+        stale_list(n_stale)

@@ -73,6 +73,10 @@ class Organization(SQLModel, table=True):
 class Service(SQLModel, table=True):
     """HSDS service: one community activity (a walking group, a language café, an online course)."""
 
+    __table_args__ = (  # migration 0009: the upkeep page's stale list and approval queue
+        Index("ix_service_upkeep", "status", "approval_status", "assured_date"),
+        Index("ix_service_pending", "approval_status", "created_at"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
     organization_id: int = Field(foreign_key="organization.id", index=True)
@@ -609,3 +613,12 @@ class OutcomeSummary(SQLModel, table=True):
     numerator: int = 0
     denominator: int = 0
     refreshed_at: datetime = Field(default_factory=utcnow)
+
+
+class DataVersion(SQLModel, table=True):
+    """Migration 0009: a counter per table, bumped in every write transaction that touches it
+    (db/data_version.py); caches key on it so they stay correct across app replicas."""
+
+    __tablename__ = "data_version"
+    name: str = Field(primary_key=True, max_length=64)
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, and_, cast, exists, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.data_version import DIRECTORY, versioned_cache
 from db.engine import read_session
 from db.models import (
     Address,
@@ -237,6 +238,7 @@ def _name_column(lang: str):
     return {"da": TaxonomyTerm.name_da, "en": TaxonomyTerm.name_en}.get(lang, TaxonomyTerm.name_sv)
 
 
+@versioned_cache(DIRECTORY)
 def facet_options(lang: str) -> FacetOptions:
     name = _name_column(lang)
     with read_session() as s:
@@ -498,6 +500,7 @@ def _order(flt: DirectoryFilter, query: _Query) -> list:
     return [name, S.c.id]
 
 
+@versioned_cache(DIRECTORY)
 def search(
     flt: DirectoryFilter, *, page: int = 0, page_size: int = 25, lang: str = "sv", today: date | None = None
 ) -> tuple[list[DirectoryRow], int]:
@@ -827,6 +830,7 @@ class MapData:
     cell_km: float | None = None
 
 
+@versioned_cache(DIRECTORY)
 def map_points(
     flt: DirectoryFilter,
     limit: int = MAP_LIMIT,
@@ -930,6 +934,7 @@ class Timetable:
     anytime: list[tuple[int, str]]  # matching activities without fixed times (rolling start)
 
 
+@versioned_cache(DIRECTORY)
 def timetable(
     flt: DirectoryFilter, week_start: date, *, cap: int = TIMETABLE_CAP, lang: str = "sv"
 ) -> Timetable:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -746,48 +746,67 @@ def _upkeep_rows(session: Session, query, today: date) -> list[UpkeepRow]:
     ]
 
 
-def _stale_conditions(principal: Principal, days: int | None, today: date) -> list:
-    cutoff = today - timedelta(days=get_settings().stale_days if days is None else days)
-    conditions = [
-        Service.status == "active",
-        Service.approval_status == "approved",
-        or_(Service.assured_date.is_(None), Service.assured_date < cutoff),
-    ]
-    if principal.role == "partner":
-        conditions.append(Service.organization_id.in_(principal.organization_ids or {-1}))
-    return conditions
-
-
 def stale(
     principal: Principal, *, days: int | None = None, today: date | None = None, limit: int = 500
 ) -> list[UpkeepRow]:
-    """Active activities not verified for more than `days` (LOTSA_STALE_DAYS), oldest first."""
+    """Active activities not verified for more than `days` (LOTSA_STALE_DAYS), oldest first (never
+    verified before all). Two index range reads (ix_service_upkeep), not a sort of every activity."""
     audit.require_role(principal, *EDITORS, action="directory.stale")
     today = today or datetime.now(UTC).date()
+    limit = min(max(int(limit), 1), 500)
+    never, older = _stale_parts(principal, days, today)
+    with read_session() as s:
+        rows = _upkeep_rows(
+            s, _upkeep_query(principal).where(*never).order_by(Service.id).limit(limit), today
+        )
+        if len(rows) < limit:
+            query = _upkeep_query(principal).where(*older).order_by(Service.assured_date, Service.id)
+            rows += _upkeep_rows(s, query.limit(limit - len(rows)), today)
+    return rows
+
+
+def _stale_parts(principal: Principal, days: int | None, today: date) -> tuple[list, list]:
+    """The stale conditions split into "never verified" and "verified before the cutoff", so each is
+    a range of the (status, approval_status, assured_date) index."""
+    cutoff = today - timedelta(days=get_settings().stale_days if days is None else days)
+    common = [Service.status == "active", Service.approval_status == "approved"]
+    if principal.role == "partner":
+        common.append(Service.organization_id.in_(principal.organization_ids or {-1}))
+    return [*common, Service.assured_date.is_(None)], [*common, Service.assured_date < cutoff]
+
+
+def stale_count(principal: Principal, *, days: int | None = None, today: date | None = None) -> int:
+    audit.require_role(principal, *EDITORS, action="directory.stale")
+    today = today or datetime.now(UTC).date()
+    never, older = _stale_parts(principal, days, today)
+    with read_session() as s:
+        return sum(s.scalar(select(func.count(Service.id)).where(*part)) or 0 for part in (never, older))
+
+
+def awaiting_approval(
+    principal: Principal, *, today: date | None = None, limit: int = 200
+) -> list[UpkeepRow]:
+    """Activities awaiting approval, oldest first, at most `limit` (the page shows a few at a time)."""
+    audit.require_role(principal, *EDITORS, action="directory.approve")
+    today = today or datetime.now(UTC).date()
+    limit = min(max(int(limit), 1), 500)
     query = (
         _upkeep_query(principal)
-        .where(*_stale_conditions(principal, days, today))
-        .order_by(Service.assured_date.is_not(None), Service.assured_date, Service.id)
+        .where(Service.approval_status == "pending")
+        .order_by(Service.created_at, Service.id)
         .limit(limit)
     )
     with read_session() as s:
         return _upkeep_rows(s, query, today)
 
 
-def stale_count(principal: Principal, *, days: int | None = None, today: date | None = None) -> int:
-    audit.require_role(principal, *EDITORS, action="directory.stale")
-    today = today or datetime.now(UTC).date()
-    query = select(func.count(Service.id)).where(*_stale_conditions(principal, days, today))
+def awaiting_count(principal: Principal) -> int:
+    audit.require_role(principal, *EDITORS, action="directory.approve")
+    query = select(func.count(Service.id)).where(Service.approval_status == "pending")
+    if principal.role == "partner":
+        query = query.where(Service.organization_id.in_(principal.organization_ids or {-1}))
     with read_session() as s:
         return s.scalar(query) or 0
-
-
-def awaiting_approval(principal: Principal, *, today: date | None = None) -> list[UpkeepRow]:
-    audit.require_role(principal, *EDITORS, action="directory.approve")
-    today = today or datetime.now(UTC).date()
-    query = _upkeep_query(principal).where(Service.approval_status == "pending").order_by(Service.created_at)
-    with read_session() as s:
-        return _upkeep_rows(s, query, today)
 
 
 def own_activities(principal: Principal, *, today: date | None = None, limit: int = 500) -> list[UpkeepRow]:
@@ -800,9 +819,10 @@ def own_activities(principal: Principal, *, today: date | None = None, limit: in
 
 
 def history(service_id: int, principal: Principal | None = None, *, limit: int = 200) -> list[Change]:
-    """The activity's changes, newest first: who, when, which field, old and new value."""
-    if principal is not None and principal.role not in EDITORS:
-        raise AccessDenied()
+    """The activity's changes, newest first: who, when, which field, old and new value. For the
+    activity's editors only (its organisation's partners, admins, managers); a denial is audited."""
+    audit.require_role(principal, *EDITORS, action="directory.history")
+    _check_may_edit(principal, service_id, "directory.history")
     with read_session() as s:
         rows = s.execute(
             select(ServiceChange, User.display_name)

@@ -30,8 +30,8 @@ from db.models import (
 from domain import programmes as prog
 from domain import validation as v
 from domain.care import OPEN_REFERRAL_STATUSES
-from services import audit
-from services.errors import AccessDenied, NotFound, ValidationError
+from services import audit, scope
+from services.errors import ValidationError
 from services.principal import Principal
 from services.referrals import unanswered as unanswered_referrals
 from services.screening import open_safety_flags
@@ -155,19 +155,7 @@ def patient_in_scope(
 ) -> Patient:
     """The patient, if the principal is a connector of the patient's centre; denials and unknown
     ids are audited at once. Call with a read session (the audit opens its own write)."""
-    _require_connector(principal, action)
-    patient = None
-    if isinstance(patient_id, int) and not isinstance(patient_id, bool):
-        patient = session.get(Patient, patient_id)
-    if patient is None or patient.anonymised_at is not None:
-        audit.record_now(principal, action, "not_found", detail=f"id={patient_id}")
-        raise NotFound()
-    if not principal.serves_centre(patient.centre_id):
-        audit.record_now(
-            principal, action, "denied", patient_pseudonym=patient.pseudonym, care_unit=str(patient.centre_id)
-        )
-        raise AccessDenied()
-    return patient
+    return scope.patient_in_scope(session, principal, patient_id, action)[0]
 
 
 def _today(today: date | None) -> date:
@@ -449,15 +437,8 @@ def _load_follow_up(s: Session, principal: Principal, follow_up_id: object, acti
             .join(Patient, Patient.id == FollowUp.patient_id)
             .where(FollowUp.id == follow_up_id)
         ).first()
-    if row is None or row[3].anonymised_at is not None:
-        audit.record_now(principal, action, "not_found", detail=f"follow_up={follow_up_id}")
-        raise NotFound()
-    patient = row[3]
-    if not principal.serves_centre(patient.centre_id):
-        audit.record_now(
-            principal, action, "denied", patient_pseudonym=patient.pseudonym, care_unit=str(patient.centre_id)
-        )
-        raise AccessDenied()
+    patient = row[3] if row is not None else None
+    scope.check_patient(principal, patient, action, ref=f"follow_up={follow_up_id}")
     return row
 
 

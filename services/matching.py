@@ -33,7 +33,7 @@ from domain import matching as dm
 from domain import schedules
 from domain.care import NEEDS
 from locales import LANGUAGES, translate
-from services import audit
+from services import audit, scope
 from services.directory import (
     CAP,
     MAX_KM,
@@ -144,24 +144,16 @@ def _patient(principal: Principal | None, patient_id: int, action: str, today: d
             .join(HealthCentre, HealthCentre.id == Patient.centre_id)
             .where(Patient.id == patient_id)
         ).first()
-        needs: list[str] = []
-        if row is not None and principal.serves_centre(row[0].centre_id):
-            needs = list(
-                s.scalars(
-                    select(PatientNeed.need)
-                    .where(PatientNeed.patient_id == patient_id)
-                    .order_by(PatientNeed.recorded_at, PatientNeed.id)
-                )
+        scope.check_patient(principal, row[0] if row else None, action, care_unit=row[1] if row else None,
+                            ref=f"id={patient_id}")
+        needs = list(
+            s.scalars(
+                select(PatientNeed.need)
+                .where(PatientNeed.patient_id == patient_id)
+                .order_by(PatientNeed.recorded_at, PatientNeed.id)
             )
-    if row is None:
-        audit.record_now(principal, action, "not_found", detail=f"id={patient_id}")
-        raise NotFound()
+        )
     patient, code, lat, lon = row
-    if not principal.serves_centre(patient.centre_id):
-        raise _deny(principal, action, pseudonym=patient.pseudonym, care_unit=code)
-    if patient.anonymised_at is not None:
-        audit.record_now(principal, action, "not_found", patient_pseudonym=patient.pseudonym)
-        raise NotFound()
     age = today.year - patient.birth_year if patient.birth_year else None
     return PatientFacts(
         id=patient.id,

@@ -34,8 +34,8 @@ from db.models import (
 from domain.care import CONSENT_KINDS, CONTACT_PREFERENCES, NEED_CODES
 from domain.national_id import InvalidNationalId, parse_national_id
 from domain.security import decrypt_identity, encrypt_identity, identity_hash
-from services import audit
-from services.errors import AccessDenied, NotFound, ValidationError
+from services import audit, scope
+from services.errors import AccessDenied, ValidationError
 from services.principal import Principal
 
 _PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -133,24 +133,9 @@ def _require_connector(principal: Principal | None, centre_id: int, action: str)
 def authorise_patient(principal: Principal | None, patient_id: int, action: str) -> tuple[Patient, str]:
     """The patient row and its centre code, if `principal` is a connector of the patient's centre.
 
-    An unknown or anonymised patient raises NotFound; anyone else is denied. Both are audited.
-    Call it before opening a write session (a denial is written in its own transaction)."""
-    try:
-        patient_id = int(patient_id)
-    except (TypeError, ValueError):
-        audit.record_now(principal, action, "not_found", detail=f"id={patient_id!r}"[:100])
-        raise NotFound() from None
-    with read_session() as session:
-        row = session.exec(
-            select(Patient, HealthCentre.code).join(HealthCentre).where(Patient.id == patient_id)
-        ).first()
-    if row is None or row[0].anonymised_at is not None:
-        audit.record_now(principal, action, "not_found", detail=f"id={patient_id}")
-        raise NotFound()
-    patient, centre_code = row
-    if principal is None or principal.role != "connector" or not principal.serves_centre(patient.centre_id):
-        raise _deny(principal, action, pseudonym=patient.pseudonym, care_unit=centre_code)
-    return patient, centre_code
+    The one scope rule of `services.scope` (anonymised and unknown patients: NotFound; anyone
+    else: denied; all audited). Call it before opening a write session."""
+    return scope.authorise_patient(principal, patient_id, action)
 
 
 # --- Validation ---------------------------------------------------------------------------------
@@ -319,8 +304,8 @@ def find_patient(principal: Principal, *, national_id: str, country: str) -> Pat
             .where(Patient.identity_hash == identity_hash(parsed.normalised))
             .where(col(Patient.anonymised_at).is_(None))
         ).first()
-    if row is not None and not principal.serves_centre(row[0].centre_id):
-        raise _deny(principal, "patient.search", pseudonym=row[0].pseudonym, care_unit=row[1])
+    if row is not None:
+        scope.check_patient(principal, row[0], "patient.search", care_unit=row[1])
     with write_session() as session:
         audit.record(
             session,

@@ -37,7 +37,7 @@ from domain.care import (
     can_transition,
 )
 from domain.security import decrypt_identity
-from services import audit
+from services import audit, scope
 from services.errors import AccessDenied, NotFound, ValidationError
 from services.principal import Principal
 from settings import get_settings
@@ -237,12 +237,8 @@ def _load_for_connector(principal: Principal, referral_id: int, action: str) -> 
             .join(Patient, Patient.id == Referral.patient_id)
             .where(Referral.id == referral_id)
         ).first()
-    if row is None:
-        audit.record_now(principal, action, "not_found", detail=f"referral={referral_id}")
-        raise NotFound()
+    scope.check_patient(principal, row[1] if row else None, action, ref=f"referral={referral_id}")
     referral, patient = row
-    if not _is_connector_of(principal, patient.centre_id):
-        raise _deny(principal, action, pseudonym=patient.pseudonym, detail=f"referral={referral_id}")
     return referral, patient
 
 
@@ -262,14 +258,12 @@ def create_referral(
 
     Needs the patient's latest "referral" consent granted and a patient not anonymised. A repeated
     idempotency key returns the referral it created and writes nothing more."""
+
     action = "referral.create"
     with read_session() as session:
-        patient = session.get(Patient, patient_id) if isinstance(patient_id, int) else None
-    if patient is None:
-        audit.record_now(principal, action, "not_found", detail=f"patient={patient_id}")
-        raise NotFound()
-    if not _is_connector_of(principal, patient.centre_id):
-        raise _deny(principal, action, pseudonym=patient.pseudonym)
+        pid = scope.valid_id(patient_id)
+        patient = session.get(Patient, pid) if pid else None
+    scope.check_patient(principal, patient, action, ref=f"patient={patient_id}")
     if idempotency_key is not None and (not isinstance(idempotency_key, str) or len(idempotency_key) > 64):
         raise ValidationError({"idempotency_key": ("error.invalid_input", {})})
     if idempotency_key:
@@ -280,9 +274,7 @@ def create_referral(
     if need is not None and need not in NEED_CODES:
         errors["need"] = ("error.invalid_choice", {})
     with read_session() as session:
-        if patient.anonymised_at is not None:
-            errors["patient_id"] = ("error.referral_patient_anonymised", {})
-        elif not _latest_consent(session, patient.id, "referral"):
+        if not _latest_consent(session, patient.id, "referral"):
             errors["patient_id"] = ("error.referral_no_consent", {})
         service = session.get(Service, service_id) if isinstance(service_id, int) else None
         if service is None:
@@ -346,12 +338,9 @@ def patient_referrals(principal: Principal, patient_id: int) -> list[ReferralVie
     """A patient's referrals, newest first (connectors of the patient's centre)."""
     action = "referral.list"
     with read_session() as session:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
-            audit.record_now(principal, action, "not_found", detail=f"patient={patient_id}")
-            raise NotFound()
-        if not _is_connector_of(principal, patient.centre_id):
-            raise _deny(principal, action, pseudonym=patient.pseudonym)
+        pid = scope.valid_id(patient_id)
+        patient = session.get(Patient, pid) if pid else None
+        scope.check_patient(principal, patient, action, ref=f"patient={patient_id}")
         rows = session.exec(
             select(Referral, Service)
             .join(Service, Service.id == Referral.service_id)

@@ -16,12 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from db.engine import read_session, write_session
-from db.models import Enrolment, HealthCentre, InstrumentResponse, Patient
+from db.models import Enrolment, InstrumentResponse, Patient
 from domain.instrument_defs import DEFINITIONS
 from domain.instruments import CODES, InstrumentError, score
 from services import audit
-from services.errors import AccessDenied, NotFound, ValidationError
+from services.errors import AccessDenied, ValidationError
 from services.principal import Principal
+from services.scope import authorise_patient, check_patient
 from settings import get_settings
 
 SAFETY_FLAG = "self_harm"
@@ -61,35 +62,9 @@ def _deny(principal: Principal | None, action: str, *, pseudonym: str | None, ca
 
 
 def _patient_for(principal: Principal | None, patient_id: int, action: str) -> Patient:
-    """The patient, if the principal is a connector of the patient's centre; else denied and audited."""
-    if principal is None or principal.role != "connector":
-        # Fail closed before touching patient data; still name the patient in the audit if it exists.
-        pseudonym = care_unit = None
-        if isinstance(patient_id, int) and not isinstance(patient_id, bool):
-            with read_session() as session:
-                row = session.exec(
-                    select(Patient.pseudonym, HealthCentre.code)
-                    .join(HealthCentre, col(HealthCentre.id) == col(Patient.centre_id))
-                    .where(Patient.id == patient_id)
-                ).first()
-            if row:
-                pseudonym, care_unit = row
-        raise _deny(principal, action, pseudonym=pseudonym, care_unit=care_unit)
-    if isinstance(patient_id, bool) or not isinstance(patient_id, int):
-        raise ValidationError({"patient_id": ("error.invalid_choice", {})})
-    with read_session() as session:
-        row = session.exec(
-            select(Patient, HealthCentre.code)
-            .join(HealthCentre, col(HealthCentre.id) == col(Patient.centre_id))
-            .where(Patient.id == patient_id)
-        ).first()
-    if row is None:
-        audit.record_now(principal, action, "not_found", detail=f"patient={patient_id}")
-        raise NotFound()
-    patient, centre_code = row
-    if not principal.serves_centre(patient.centre_id):
-        raise _deny(principal, action, pseudonym=patient.pseudonym, care_unit=centre_code)
-    return patient
+    """The patient, by the one scope rule (`services.scope`): a connector of the patient's centre,
+    and not anonymised; else denied or not found, audited."""
+    return authorise_patient(principal, patient_id, action)[0]
 
 
 def _option_error(code: str, item_id: str) -> tuple[str, dict]:
@@ -319,20 +294,12 @@ def acknowledge_flag(principal: Principal, response_id: int) -> None:
         raise ValidationError({"response_id": ("error.invalid_choice", {})})
     with read_session() as session:
         row = session.exec(
-            select(
-                InstrumentResponse.centre_id,
-                InstrumentResponse.flags,
-                Patient.pseudonym,
-            )
+            select(InstrumentResponse.flags, Patient)
             .join(Patient, col(Patient.id) == col(InstrumentResponse.patient_id))
             .where(InstrumentResponse.id == response_id)
         ).first()
-    if row is None:
-        audit.record_now(principal, "screening.acknowledge", "not_found", detail=f"response={response_id}")
-        raise NotFound()
-    centre_id, flags, pseudonym = row
-    if not principal.serves_centre(centre_id):
-        raise _deny(principal, "screening.acknowledge", pseudonym=pseudonym, care_unit=str(centre_id))
+    flags, patient = row if row is not None else (None, None)
+    check_patient(principal, patient, "screening.acknowledge", ref=f"response={response_id}")
     if not flags:
         raise ValidationError({"response_id": ("error.instrument_no_flag", {})})
     with write_session() as session:
@@ -349,6 +316,6 @@ def acknowledge_flag(principal: Principal, response_id: int) -> None:
             principal,
             "screening.acknowledge",
             outcome,
-            patient_pseudonym=pseudonym,
+            patient_pseudonym=patient.pseudonym,
             detail=f"response={response_id}",
         )

@@ -1,24 +1,37 @@
 """search and scale: full-text search and indexes for national-size pages
 
+A per-table data version (bumped with every write, see db/data_version.py) that keeps caches correct
+across app replicas, and the indexes the national-size pages need.
+
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 07:45:00.000000
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
 import sqlmodel  # noqa: F401
+from alembic import op
 
-
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "data_version",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    # The upkeep page's stale list and count: public activities by last verification.
+    op.create_index("ix_service_upkeep", "service", ["status", "approval_status", "assured_date"])
+    # Activities awaiting approval, oldest first.
+    op.create_index("ix_service_pending", "service", ["approval_status", "created_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_service_pending", table_name="service")
+    op.drop_index("ix_service_upkeep", table_name="service")
+    op.drop_table("data_version")

@@ -1,0 +1,173 @@
+"""Issue 14: the pages that grew with the installation (directory upkeep, search, map, signposting,
+privacy, matching, admin users) reach their large tables through an index.
+
+Each service runs on the demo region while every SELECT it sends is captured; SQLite's
+`EXPLAIN QUERY PLAN` of each must not SCAN one of the large tables (a scan grows with the whole
+country, not with what the page shows). The model is tests/test_dashboard_plans.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, text
+
+from db.demo import seed_demo
+from db.engine import get_engine, write_session
+from services.auth import authenticate
+from settings import DEMO_PASSWORD
+
+LARGE = (
+    "service", "location", "service_at_location", "attribute", "schedule", "contact", "phone",
+    "service_capacity", "patient", "referral", "referral_event", "instrument_response", "follow_up",
+    "signposting", "app_user", "audit_event", "directory_suggestion", "service_change",
+)  # fmt: skip
+FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(LARGE)})\b")
+
+
+# Columns that narrow a large table to a large share of it (every active, approved activity).
+LOW = {"status", "approval_status"}
+_SEARCH = re.compile(rf"^SEARCH ({'|'.join(LARGE)}) USING (?:COVERING )?INDEX \w+ \((.*)\)$")
+
+
+def _broad(line: str) -> bool:
+    """An index search that only narrows by low-selectivity columns (status=? AND approval_status=?)."""
+    match = _SEARCH.match(line)
+    if not match:
+        return False
+    columns = {
+        part.split("=")[0].split("<")[0].split(">")[0].strip() for part in match.group(2).split(" AND ")
+    }
+    return columns <= LOW
+
+
+def unbounded(plan: list[str]) -> list[str]:
+    """The plan lines that make a statement grow with the whole table: a full SCAN of a large table,
+    or a broad index search whose rows are then all sorted (a TEMP B-TREE) to return the first few."""
+    scans = [line for line in plan if FULL_SCAN.match(line)]
+    if any("USE TEMP B-TREE" in line for line in plan):
+        scans += [line for line in plan if _broad(line)]
+    return scans
+
+
+def full_scans(url: str, run) -> list[tuple[str, str]]:
+    """(plan line, statement) of every unbounded read among the SELECTs `run` sends."""
+    engine = get_engine(url)
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert statements, "the service sent no query"
+    found = []
+    with engine.connect() as conn:
+        for statement, params in statements:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)]
+            found += [(line, " ".join(statement.split())[:300]) for line in unbounded(plan)]
+    return found
+
+
+@pytest.fixture
+def demo(sqlite_url, monkeypatch):
+    monkeypatch.setenv("LOTSA_DEMO", "1")
+    seed_demo()
+    return sqlite_url
+
+
+def test_the_detector_flags_a_sort_of_every_activity(demo):
+    """The old stale list: ORDER BY an expression over every active activity."""
+    engine = get_engine(demo)
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM service WHERE status = 'active' "
+            "AND (assured_date IS NULL OR assured_date < '2026-01-01') "
+            "ORDER BY assured_date IS NOT NULL, assured_date LIMIT 50"
+        ).fetchall()
+    assert unbounded([row[-1] for row in plan]), plan
+
+
+def test_no_upkeep_query_scans_a_large_table(demo):
+    from services.directory_edit import (
+        awaiting_approval,
+        awaiting_count,
+        own_activities,
+        pending_suggestion_count,
+        stale,
+        stale_count,
+        suggestions,
+    )
+
+    manager = authenticate("demo-manager", DEMO_PASSWORD)
+    partner = authenticate("demo-partner", DEMO_PASSWORD)
+    runs = {
+        "stale, manager": lambda: stale(manager, limit=50),
+        "stale count, manager": lambda: stale_count(manager),
+        "awaiting approval, manager": lambda: awaiting_approval(manager, limit=50),
+        "awaiting count, manager": lambda: awaiting_count(manager),
+        "suggestions": lambda: suggestions(manager, limit=50),
+        "suggestion count": lambda: pending_suggestion_count(manager),
+        "stale, partner": lambda: stale(partner, limit=50),
+        "own activities, partner": lambda: own_activities(partner),
+    }
+    problems = {name: scans for name, run in runs.items() if (scans := full_scans(demo, run))}
+    assert not problems, problems
+
+
+def test_stale_list_is_never_verified_first_then_oldest_and_counts_match(db_url):
+    from services.directory_edit import stale, stale_count
+    from tests.factories import make_world
+
+    world = make_world()
+    manager = world.principals["manager"]
+    today = date(2026, 6, 1)
+    with write_session() as s:
+        s.execute(text("DELETE FROM service"))
+        for i, assured in enumerate(
+            [None, today - timedelta(days=400), today, today - timedelta(days=100), None]
+        ):
+            s.execute(
+                text(
+                    "INSERT INTO service (hsds_id, organization_id, name, description, status, "
+                    "attending_type, "
+                    "is_free, rolling_start, approval_status, assured_date, created_at, updated_at) VALUES "
+                    "(:h, :o, :n, '', 'active', 'in_person', true, false, 'approved', :a, :t, :t)"
+                ),
+                {"h": f"h{i}", "o": world.org, "n": f"Activity {i}", "a": assured, "t": today},
+            )
+    rows = stale(manager, days=90, today=today)
+    assert [r.name for r in rows] == ["Activity 0", "Activity 4", "Activity 1", "Activity 3"]
+    assert stale_count(manager, days=90, today=today) == 4
+    assert [r.name for r in stale(manager, days=90, today=today, limit=3)] == [
+        "Activity 0",
+        "Activity 4",
+        "Activity 1",
+    ]
+
+
+def test_awaiting_approval_is_capped_and_counted(db_url):
+    from services.directory_edit import awaiting_approval, awaiting_count
+    from tests.factories import make_world
+
+    world = make_world()
+    manager = world.principals["manager"]
+    with write_session() as s:
+        for i in range(7):
+            s.execute(
+                text(
+                    "INSERT INTO service (hsds_id, organization_id, name, description, status, "
+                    "attending_type, "
+                    "is_free, rolling_start, approval_status, created_at, updated_at) VALUES "
+                    "(:h, :o, :n, '', 'active', 'in_person', true, false, 'pending', :t, :t)"
+                ),
+                {"h": f"p{i}", "o": world.org, "n": f"Pending {i}", "t": date(2026, 1, 1 + i)},
+            )
+    assert [r.name for r in awaiting_approval(manager, limit=3)] == ["Pending 0", "Pending 1", "Pending 2"]
+    assert awaiting_count(manager) == 7
