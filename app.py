@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import session
+from components import routing, session
 from components.i18n import t
 from components.navigation import LOGIN_PAGE, PageSpec, pages_for
 from components.sidebar import render_sidebar
@@ -27,15 +27,28 @@ def _page(spec: PageSpec, role: str | None) -> st.Page:
 
 principal = session.resolve()
 if principal is None:
-    public = [_page(spec, None) for spec in pages_for(None)]
+    public_specs = pages_for(None)
+    public = [_page(spec, None) for spec in public_specs]
     login = st.Page(
         LOGIN_PAGE.path, title=t("page.login"), icon=LOGIN_PAGE.icon, url_path="login", default=True
     )
-    navigation = st.navigation([login, *public], position="sidebar" if public else "hidden")
+    # a deep link to a protected page shows the login under its address, then lands there
+    gates = routing.login_gates({routing.url_path(spec) for spec in public_specs})
+    known = [login, *public, *gates]
+    known += routing.not_found_page({"login", *(page.url_path for page in [*public, *gates])}, login)
+    navigation = st.navigation(known, position="sidebar" if public else "hidden")
 else:
     sections: dict[str, list[st.Page]] = {}
+    homes = []
     for spec in pages_for(principal.role):
-        sections.setdefault(t(f"nav.{spec.section}"), []).append(_page(spec, principal.role))
+        page = _page(spec, principal.role)
+        sections.setdefault(t(f"nav.{spec.section}"), []).append(page)
+        homes += [page] if principal.role in spec.default_for else []
+    paths = {routing.url_path(spec) for spec in pages_for(principal.role)}
+    missing = routing.not_found_page(paths, (homes or next(iter(sections.values())))[0])
+    if missing:
+        sections.setdefault(t("nav.main"), []).extend(missing)
     navigation = st.navigation(sections)
     render_sidebar(principal)
+session.browser_actions()
 navigation.run()

@@ -71,8 +71,8 @@ class Settings:
     db_url: str
     demo: bool
     development: bool
-    idle_minutes: int
-    absolute_hours: int
+    idle_minutes: float
+    absolute_hours: float
     lockout_attempts: int
     lockout_minutes: int
     stale_days: int = 90
@@ -97,8 +97,9 @@ def get_settings() -> Settings:
         db_url=os.environ.get("LOTSA_DB_URL") or default_db_url(),
         demo=os.environ.get("LOTSA_DEMO", "") in {"1", "true", "yes"},
         development=os.environ.get("LOTSA_ENV", "production") == "development",
-        idle_minutes=_int("LOTSA_IDLE_MINUTES", 30),
-        absolute_hours=_int("LOTSA_ABSOLUTE_HOURS", 12),
+        # fractions allowed (tests use seconds-long limits); never zero or negative
+        idle_minutes=max(0.05, _float("LOTSA_IDLE_MINUTES", 30)),
+        absolute_hours=max(0.001, _float("LOTSA_ABSOLUTE_HOURS", 12)),
         lockout_attempts=_int("LOTSA_LOCKOUT_ATTEMPTS", 5),
         lockout_minutes=_int("LOTSA_LOCKOUT_MINUTES", 15),
         stale_days=_int("LOTSA_STALE_DAYS", 90),

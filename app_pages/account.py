@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.i18n import current_language, show_service_error, t
-from components.session import guard
+from components.session import guard, session_id
 from locales import LANGUAGE_NAMES, LANGUAGES
 from services.auth import account_details, change_password, set_language
 from services.errors import ServiceError
@@ -55,7 +55,8 @@ else:
         submitted = st.form_submit_button(t("account.change_password"), type="primary")
     if submitted:
         try:
-            change_password(principal, current=current, new=new, repeat=repeat)
+            # this browser stays logged in; the user's other sessions end
+            change_password(principal, current=current, new=new, repeat=repeat, keep_session_id=session_id())
         except ServiceError as error:
             show_service_error(error, labels)
         else:

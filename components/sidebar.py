@@ -17,6 +17,7 @@ def render_sidebar(principal: Principal) -> None:
             st.caption(t("sidebar.care_unit", unit=principal.care_unit))
         if get_settings().demo:
             st.caption(t("login.demo_badge"))
+        session.idle_countdown()
         if st.button(t("sidebar.logout"), icon=":material/logout:", key="logout"):
             session.logout()
             st.rerun()

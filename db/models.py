@@ -302,6 +302,26 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: Optional[datetime] = None
     password_changed_at: Optional[datetime] = None
+    # Bumped on password reset/change and disable: browser sessions of an older epoch end.
+    credential_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class BrowserSession(SQLModel, table=True):
+    """A logged-in browser (migration 0008): the cookie carries a signed random id whose SHA-256
+    is `token_hash`; `handoff_hash` is the one-time token the page trades for that cookie."""
+
+    __tablename__ = "browser_session"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: Optional[str] = Field(default=None, max_length=64, unique=True, index=True)
+    handoff_hash: Optional[str] = Field(default=None, max_length=64, unique=True, index=True)
+    handoff_expires_at: Optional[datetime] = None
+    credential_epoch: int
+    sso: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    revoked_at: Optional[datetime] = None
+    revoked_reason: Optional[str] = Field(default=None, max_length=32)
 
 
 class UserCentre(SQLModel, table=True):

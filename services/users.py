@@ -12,7 +12,7 @@ from db.engine import read_session, write_session
 from db.models import HealthCentre, Organization, User, UserCentre, UserOrganization, utcnow
 from domain.security import hash_password
 from locales import LANGUAGES
-from services import audit
+from services import audit, sessions
 from services.auth import validate_password
 from services.errors import NotFound, ValidationError
 from services.principal import CENTRE_SCOPED, ROLES, Principal
@@ -265,6 +265,8 @@ def set_active(principal: Principal, user_id: int, active: bool) -> None:
         if active:
             user.failed_attempts = 0
             user.locked_until = None
+        else:
+            sessions.bump_epoch(session, user)  # every browser of the user is logged out
         session.add(user)
         audit.record(
             session, principal, "user.enable" if active else "user.disable", detail=f"user={user.username}"
@@ -337,6 +339,7 @@ def reset_password(principal: Principal, user_id: int, new_password: str) -> Non
         user.password_changed_at = utcnow()
         user.failed_attempts = 0
         user.locked_until = None
+        sessions.bump_epoch(session, user)  # every browser of the user is logged out
         session.add(user)
         audit.record(session, principal, "user.reset_password", detail=f"user={user.username}")
 
