@@ -10,7 +10,7 @@ PORT ?= 8501
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run dev test test-pg test-browser test-fast lint format-check bench clean
+.PHONY: help run dev test test-pg test-browser test-fast lint format-check bench clean run-replicas bench-load
 
 help:
 	@echo "make run           demo mode: migrate, seed the demo region, serve http://localhost:$(PORT)"
@@ -20,7 +20,9 @@ help:
 	@echo "make test-browser  only the browser tests (tests/e2e); a missing Chromium fails"
 	@echo "make test-fast     everything except the browser tests"
 	@echo "make lint          ruff check"
+	@echo "make run-replicas  demo mode on Postgres: REPLICAS=2 Streamlit replicas behind HAProxy on http://localhost:$(PORT)"
 	@echo "make bench         benchmarks in bench/"
+	@echo "make bench-load    load benchmark: 5/10/20 simulated users on 1 and 2 replicas (bench/bench_load.py)"
 	@echo "make clean         remove .venv, caches and artifacts/ (keeps data/)"
 
 $(PY):
@@ -44,6 +46,21 @@ run: $(VENV)/.stamp-run
 	$(PY) manage.py migrate
 	$(PY) manage.py demo
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+
+# Demo mode as `run`, but REPLICAS Streamlit processes on one Postgres (REPLICA_DB_URL, created if
+# missing) behind HAProxy with sticky sessions on PORT (deploy/replicas.py). Installs Debian's
+# haproxy when it is missing (apt-get; root or sudo), as .ci/run does for chromium.
+REPLICAS ?= 2
+REPLICA_DB_URL ?= postgresql://postgres@127.0.0.1:5432/lotsa_replicas
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+run-replicas: export LOTSA_DEMO := 1
+run-replicas: export LOTSA_DB_URL := $(REPLICA_DB_URL)
+run-replicas: $(VENV)/.stamp-run
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || $(SUDO) apt-get install -y --no-install-recommends haproxy || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends haproxy; }
+	$(PY) -m deploy.replicas --create-db
+	$(PY) manage.py migrate
+	$(PY) manage.py demo
+	$(PY) -m deploy.replicas --replicas $(REPLICAS) --port $(PORT)
 
 # As run, but uncaught exceptions show type, message and traceback in the browser
 # (.streamlit/config.toml hides them; STREAMLIT_* variables override the file).
@@ -76,8 +93,12 @@ format-check: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	@set -e; for f in bench/bench_*.py; do \
-		m=$$(basename $$f .py); echo "== bench.$$m"; $(PY) -m bench.$$m; \
+		m=$$(basename $$f .py); [ $$m = bench_load ] && continue; echo "== bench.$$m"; $(PY) -m bench.$$m; \
 	done
+
+# CPU-heavy: starts replicas and simulated users on this machine (needs Postgres and haproxy).
+bench-load: $(VENV)/.stamp-dev
+	nice -n 10 $(PY) -m bench.bench_load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis artifacts

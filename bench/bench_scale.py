@@ -6,8 +6,8 @@ waits for after a click on a page already open: the median of RERUNS AppTest rer
 (cold) run. The cold run is reported too. The databases are bench_pages' synthetic SQLite files
 (bench/.data/<size>.db), migrated to the current head first.
 
-    nice -n 10 .venv/bin/python -m bench.bench_scale                  # clinic and national
-    nice -n 10 .venv/bin/python -m bench.bench_scale clinic region    # any sizes (first = base)
+    nice -n 10 .venv/bin/python -m bench.bench_scale clinic national # the issue's figures
+    nice -n 10 .venv/bin/python -m bench.bench_scale                  # clinic and region (make bench)
 """
 
 from __future__ import annotations
@@ -147,4 +147,4 @@ def main(sizes: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["clinic", "national"])
+    main(sys.argv[1:] or ["clinic", "region"])
