@@ -25,7 +25,7 @@ from domain.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
 from domain.security import client_key, hash_password, password_hasher, verify_password
 from services import audit
 from services.errors import LoginFailed, NotFound, ValidationError
-from services.principal import Principal
+from services.principal import ROLES, Principal
 from settings import get_settings
 
 MIN_PASSWORD_LENGTH = MIN_LENGTH
@@ -209,9 +209,15 @@ def change_password(
         audit.record(session, principal, "account.password_change")
 
 
+def _require_principal(principal: Principal | None, action: str) -> None:
+    """Account functions act on the principal's own account: without one they refuse (audited)."""
+    audit.require_role(principal, *ROLES, action=action)
+
+
 def set_language(principal: Principal, language: str) -> None:
     from locales import LANGUAGES
 
+    _require_principal(principal, "account.language")
     if language not in LANGUAGES:
         raise ValidationError({"language": ("error.invalid_choice", {})})
     with write_session() as session:
@@ -233,6 +239,7 @@ class AccountDetails:
 
 def account_details(principal: Principal) -> AccountDetails:
     """What the account page shows about the logged-in user: name, role, scope by name."""
+    _require_principal(principal, "account.read")
     with read_session() as session:
         user = session.get(User, principal.user_id)
         if user is None:

@@ -670,7 +670,7 @@ def timeline(principal: Principal, patient_id: int) -> list[TimelineEntry]:
 
 def count_patients(principal: Principal) -> dict[int, int]:
     """Patients per centre the connector or manager serves (a count, no identities)."""
-    if principal.role not in ("connector", "manager") or not principal.centre_ids:
+    if principal is None or principal.role not in ("connector", "manager") or not principal.centre_ids:
         raise _deny(principal, "patient.count")
     with read_session() as session:
         rows = session.exec(

@@ -65,7 +65,7 @@ def test_partner_edit_is_recorded_field_by_field_and_shown_as_history(world):
     values.update(name="Target, nya tider", contact_phone="+46 40 555 00 00", closes_at="16:00")
     result = edit.save_activity(partner, values, service_id=own, now=NOW)
     assert set(result.changed) == {"name", "contact_phone", "closes_at"}
-    entries = {e.field: e for e in edit.history(own)}
+    entries = {e.field: e for e in edit.history(own, partner)}
     assert (entries["name"].old, entries["name"].new) == ("Target", "Target, nya tider")
     assert (entries["contact_phone"].old, entries["contact_phone"].new) == (
         "+46 40 123 45 67",
@@ -189,7 +189,7 @@ def test_partner_creates_an_activity_that_waits_for_approval(world):
         edit.set_approval(partner, created.service_id, True)
     edit.set_approval(manager, created.service_id, True)
     assert search(flt, today=TODAY)[1] == 1
-    fields = {e.field for e in edit.history(created.service_id)}
+    fields = {e.field for e in edit.history(created.service_id, manager)}
     assert {"name", "contact_email", "weekdays", "approval_status"} <= fields
 
 
@@ -197,7 +197,7 @@ def test_free_places_in_one_step_with_history(world):
     partner = world.principals["partner"]
     own, _ = own_and_foreign(world)
     edit.set_free_places(partner, own, "7", now=NOW)
-    change = edit.history(own)[0]
+    change = edit.history(own, partner)[0]
     assert (change.field, change.old, change.new) == ("available", "3", "7")
     with pytest.raises(ValidationError) as caught:
         edit.set_free_places(partner, own, 13)  # the maximum is 12
@@ -322,7 +322,7 @@ def test_edit_page_shows_the_activity_and_saves_with_a_notice(world):
     at.run()
     assert not at.exception, at.exception
     assert translate("edit.saved", "sv", n=1) in texts(at)
-    assert edit.history(own)[0].new == "Target på tisdagar"
+    assert edit.history(own, world.principals["partner"])[0].new == "Target på tisdagar"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
