@@ -21,6 +21,19 @@ Commands:
                                    as user U sees it (their centres, suppression applied, audited)
   refresh-summaries [--centre ID ...]
                                    rebuild the monthly outcome summaries the dashboards read
+  seed-reference --as ADMIN        load the starter vocabulary (categories, target groups with
+                                   synonyms in sv/da/en, the standard programmes); idempotent
+  municipality add|list --as ADMIN add a municipality (--code --name --country --region --lat
+                                   --lon) or list them
+  centre add|list --as ADMIN       add a health centre (--code --name --municipality CODE
+                                   [--identifier HSA-id/SOR] [--address] [--lat --lon]) or list them
+  programme add|list --as ADMIN    add a follow-up programme (--code --name-sv --name-da --name-en
+                                   --timepoints 0,3,6 --instruments ucla3,swemwbs) or list them
+  term add|list|synonyms --as ADMIN
+                                   add a taxonomy term with synonyms, list terms, or replace a
+                                   term's synonyms (--taxonomy --code --synonyms "a, b")
+  user add --as ADMIN --username U --name N --role R [--centre CODE ...] [--organization ID ...]
+                                   create a user; the password is typed twice at a prompt
 """
 
 from __future__ import annotations
@@ -48,6 +61,12 @@ COMMANDS = (
     "hsds-import",
     "report",
     "refresh-summaries",
+    "seed-reference",
+    "municipality",
+    "centre",
+    "programme",
+    "term",
+    "user",
 )
 
 
@@ -327,10 +346,273 @@ def cmd_refresh_summaries(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- Reference data and users (a real install) -------------------------------------------------
+
+
+def _print_invalid(error) -> None:
+    from locales import translate
+
+    fields = getattr(error, "fields", {}) or {}
+    if not fields:
+        _print_err(translate(error.key, "en", **error.params))
+    for field, (key, params) in fields.items():
+        text = translate(key, "en", **params)
+        if text == key:  # no English text for this key yet: say it in words rather than as a key
+            text = key.rsplit(".", 1)[-1].replace("_", " ").capitalize() + "."
+        _print_err(f"{field}: {text}")
+
+
+def _admin_principal(username: str | None):
+    """The active admin `username` (--as), whose name the audit log records; None if there is none."""
+    from sqlmodel import select
+
+    from db.engine import read_session
+    from db.models import User
+    from services.auth import load_principal
+
+    if not username:
+        _print_err("Give the admin who does this with --as USERNAME (see create-admin).")
+        return None
+    with read_session() as s:
+        user = s.exec(select(User).where(User.username == username.strip().lower())).first()
+    principal = load_principal(user.id) if user is not None and user.is_active else None
+    if principal is None or principal.role != "admin":
+        _print_err(f"No active admin {username!r}.")
+        return None
+    return principal
+
+
+def _run_service(call: Callable[[], object]) -> tuple[int, object]:
+    from services.errors import ServiceError
+
+    try:
+        return 0, call()
+    except ServiceError as error:
+        _print_invalid(error)
+        _print_err("Nothing was changed.")
+        return 1, None
+
+
+def cmd_seed_reference(args: argparse.Namespace) -> int:
+    from services.reference import seed_reference
+
+    principal = _admin_principal(args.as_user)
+    if principal is None:
+        return 1
+    code, report = _run_service(lambda: seed_reference(principal))
+    if code:
+        return code
+    print(
+        f"Starter vocabulary: {report.terms_added} terms, {report.synonyms_added} synonyms and "
+        f"{report.programmes_added} programmes added" + ("." if report.changed() else " (already loaded).")
+    )
+    return 0
+
+
+def cmd_municipality(args: argparse.Namespace) -> int:
+    from services import reference
+
+    principal = _admin_principal(args.as_user)
+    if principal is None:
+        return 1
+    if args.action == "list":
+        for m in reference.list_municipalities(principal):
+            print(f"{m.code}\t{m.country}\t{m.name}\t{m.region_name}\t{m.latitude},{m.longitude}")
+        return 0
+    code, new_id = _run_service(
+        lambda: reference.add_municipality(
+            principal, code=args.code, name=args.name, country=args.country or "",
+            region_name=args.region, latitude=args.lat, longitude=args.lon,
+        )
+    )  # fmt: skip
+    if not code:
+        print(f"Added municipality {args.code} {args.name} (id {new_id}).")
+    return code
+
+
+def cmd_centre(args: argparse.Namespace) -> int:
+    from services import reference
+
+    principal = _admin_principal(args.as_user)
+    if principal is None:
+        return 1
+    if args.action == "list":
+        for c in reference.list_centres(principal):
+            state = "" if c.active else "\tinactive"
+            print(f"{c.id}\t{c.code}\t{c.name}\t{c.municipality}\t{c.identifier or '-'}{state}")
+        return 0
+    code, new_id = _run_service(
+        lambda: reference.add_centre(
+            principal, code=args.code, name=args.name, municipality=args.municipality or "",
+            identifier=args.identifier, address=args.address or "", latitude=args.lat, longitude=args.lon,
+        )
+    )  # fmt: skip
+    if not code:
+        print(f"Added health centre {args.code} {args.name} (id {new_id}).")
+    return code
+
+
+def cmd_programme(args: argparse.Namespace) -> int:
+    from services import reference
+
+    principal = _admin_principal(args.as_user)
+    if principal is None:
+        return 1
+    if args.action == "list":
+        for p in reference.list_programmes(principal):
+            months = ",".join(str(t) for t in p.timepoints)
+            print(f"{p.code}\t{p.name_en}\tmonths {months}\t{','.join(p.instruments)}")
+        return 0
+    instruments = [i.strip() for i in (args.instruments or "").split(",") if i.strip()]
+    code, new_id = _run_service(
+        lambda: reference.add_programme(
+            principal, code=args.code, name_sv=args.name_sv, name_da=args.name_da, name_en=args.name_en,
+            timepoints=args.timepoints or "", instruments=instruments, with_measures=args.with_measures,
+            cost_per_participant=args.cost,
+        )
+    )  # fmt: skip
+    if not code:
+        print(f"Added programme {args.code} (id {new_id}).")
+    return code
+
+
+def cmd_term(args: argparse.Namespace) -> int:
+    from domain.taxonomy import split_synonyms
+    from services import reference
+
+    principal = _admin_principal(args.as_user)
+    if principal is None:
+        return 1
+    if args.action == "list":
+        for t in reference.list_terms(principal, args.taxonomy):
+            print(f"{t.taxonomy}\t{t.code}\t{t.name_sv} / {t.name_da} / {t.name_en}\t{', '.join(t.synonyms)}")
+        return 0
+    synonyms = split_synonyms(args.synonyms or "")
+    if args.action == "synonyms":
+        wanted = (args.code or "").strip().lower()
+        term = next(
+            (t for t in reference.list_terms(principal, args.taxonomy) if t.code == wanted),
+            None,
+        )
+        if term is None:
+            _print_err(f"No {args.taxonomy} term {args.code!r}. Nothing was changed.")
+            return 1
+        code, row = _run_service(lambda: reference.set_synonyms(principal, term.id, synonyms))
+        if not code:
+            print(f"{row.taxonomy}/{row.code}: {len(row.synonyms)} synonyms.")
+        return code
+    code, new_id = _run_service(
+        lambda: reference.add_term(
+            principal, taxonomy=args.taxonomy or "", code=args.code, name_sv=args.name_sv,
+            name_da=args.name_da, name_en=args.name_en, synonyms=synonyms,
+        )
+    )  # fmt: skip
+    if not code:
+        print(f"Added {args.taxonomy} term {args.code} (id {new_id}).")
+    return code
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from sqlmodel import col, select
+
+    from db.engine import read_session
+    from db.models import HealthCentre
+    from services.users import create_user
+
+    principal = _admin_principal(args.as_user)
+    if principal is None:
+        return 1
+    codes = list(args.centre or ())
+    with read_session() as s:
+        query = select(HealthCentre.code, HealthCentre.id).where(col(HealthCentre.code).in_(codes))
+        found = dict(s.exec(query).all())
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        _print_err(f"centre: no health centre with code {', '.join(unknown)}. Nothing was created.")
+        return 1
+    password = None
+    if not args.sso:
+        try:
+            password = _ask("Password: ", secret=True)
+            repeat = _ask("Password again: ", secret=True)
+        except (EOFError, KeyboardInterrupt) as stop:
+            _print_err(f"Cancelled: no input for {stop or 'the prompt'}. Nothing was created.")
+            return 1
+        if password != repeat:
+            from locales import translate
+
+            _print_err(f"password: {translate('error.password_mismatch', 'en')}")
+            return 1
+    code, user_id = _run_service(
+        lambda: create_user(
+            principal, username=args.username or "", display_name=args.name or args.username or "",
+            role=args.role, password=password, email=args.email, language=args.language,
+            centre_ids=[found[c] for c in codes], organization_ids=list(args.organization or ()),
+        )
+    )  # fmt: skip
+    if not code:
+        print(f"Created {args.role} {(args.username or '').strip().lower()} (id {user_id}).")
+    return code
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+ROLE_CHOICES = ("admin", "manager", "connector", "partner", "volunteer")
+
+
+def _add_reference_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    def as_admin(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--as", dest="as_user", metavar="ADMIN", help="the admin doing this (audited)")
+        return p
+
+    as_admin(add("seed-reference", cmd_seed_reference, "load the starter vocabulary and programmes"))
+    muni = as_admin(add("municipality", cmd_municipality, "add or list municipalities"))
+    muni.add_argument("action", choices=("add", "list"))
+    muni.add_argument("--code", help="kommunkod (SE, 4 digits) or kommunekode (DK, 3 digits)")
+    muni.add_argument("--name")
+    muni.add_argument("--country", choices=("SE", "DK"))
+    muni.add_argument("--region", help="region name, e.g. Skåne or Region Hovedstaden")
+    muni.add_argument("--lat", help="latitude of the centre of the municipality")
+    muni.add_argument("--lon", help="longitude")
+    centre = as_admin(add("centre", cmd_centre, "add or list health centres"))
+    centre.add_argument("action", choices=("add", "list"))
+    centre.add_argument("--code", help="short unique code, e.g. VC-LIMHAMN")
+    centre.add_argument("--name")
+    centre.add_argument("--municipality", metavar="CODE", help="the municipality's code")
+    centre.add_argument("--identifier", help="HSA-id (Sweden) or SOR code (Denmark), optional")
+    centre.add_argument("--address")
+    centre.add_argument("--lat", help="default: the municipality's")
+    centre.add_argument("--lon", help="default: the municipality's")
+    prog = as_admin(add("programme", cmd_programme, "add or list follow-up programmes"))
+    prog.add_argument("action", choices=("add", "list"))
+    prog.add_argument("--code")
+    for lang in ("sv", "da", "en"):
+        prog.add_argument(f"--name-{lang}", dest=f"name_{lang}")
+    prog.add_argument("--timepoints", help="months from enrolment, e.g. 0,3,6")
+    prog.add_argument("--instruments", help="comma-separated, e.g. ucla3,swemwbs")
+    prog.add_argument("--with-measures", action="store_true", help="also blood pressure, HbA1c, waist")
+    prog.add_argument("--cost", help="cost per participant")
+    term = as_admin(add("term", cmd_term, "add or list taxonomy terms, or set a term's synonyms"))
+    term.add_argument("action", choices=("add", "list", "synonyms"))
+    term.add_argument("--taxonomy", choices=("category", "target_group", "accessibility", "language"))
+    term.add_argument("--code")
+    for lang in ("sv", "da", "en"):
+        term.add_argument(f"--name-{lang}", dest=f"name_{lang}")
+    term.add_argument("--synonyms", help='other words for the term, comma-separated: "Äldre, Ældre"')
+    user = as_admin(add("user", cmd_user, "create a user (password typed twice at a prompt)"))
+    user.add_argument("action", choices=("add",))
+    user.add_argument("--username")
+    user.add_argument("--name", help="display name")
+    user.add_argument("--role", required=True, choices=ROLE_CHOICES)
+    user.add_argument("--centre", action="append", metavar="CODE", help="a health centre's code (repeatable)")
+    user.add_argument("--organization", type=int, action="append", metavar="ID", help="an organisation id")
+    user.add_argument("--email")
+    user.add_argument("--language", default="sv", choices=("sv", "da", "en"))
+    user.add_argument("--sso", action="store_true", help="no password: single sign-on by e-mail only")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -391,6 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_refresh_summaries,
         "rebuild the monthly outcome summaries the dashboards read",
     ).add_argument("--centre", type=int, action="append", help="a centre id (default: all centres)")
+    _add_reference_commands(add)
     parser.set_defaults(_handlers=handlers)
     return parser
 

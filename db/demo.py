@@ -7,8 +7,8 @@ their history, and the demo accounts. Everything but `today` and the encryption 
 one seeded random generator, so two runs on the same day give the same world.
 
 Follow-up statuses: `due` (today or later), `overdue` (up to MISSED_AFTER_DAYS late), `missed`
-(later than that), `completed`. The vocabulary (taxonomies, needs, programmes) is shared with
-`db.synthetic`.
+(later than that), `completed`. The vocabulary (taxonomies with synonyms, programmes) lives in
+`db.reference_data`, shared with `manage.py seed-reference` and `db.synthetic`.
 """
 
 from __future__ import annotations
@@ -59,11 +59,13 @@ from db.models import (
     UserCentre,
     UserOrganization,
 )
+from db.reference_data import PROGRAMMES, SYNONYMS, TAXONOMY
 from domain.care import NEEDS as _CARE_NEEDS
 from domain.care import SIGNPOST_SETTINGS as _SIGNPOST_SETTINGS
 from domain.instruments import EQ5D5L_DIMENSIONS, ONS4_ITEMS, SWEMWBS_ITEMS, UCLA3_ITEMS, score
 from domain.national_id import luhn_ok
 from domain.security import encrypt_identity, hash_password, identity_hash
+from domain.taxonomy import dump_synonyms
 from settings import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 DEMO_SEED = 20260517
@@ -71,55 +73,7 @@ MONTHS_OF_HISTORY = 18
 MISSED_AFTER_DAYS = 60
 _PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-# --- Shared vocabulary ------------------------------------------------------------------------------
-
-# taxonomy -> (code, name_sv, name_da, name_en)
-TAXONOMY: dict[str, tuple[tuple[str, str, str, str], ...]] = {
-    "category": (
-        ("walking", "Promenader", "Gåture", "Walking"),
-        ("exercise", "Motion och träning", "Motion og træning", "Exercise"),
-        ("language_cafe", "Språkcafé", "Sprogcafé", "Language café"),
-        ("culture", "Kultur", "Kultur", "Culture"),
-        ("crafts", "Hantverk och skapande", "Håndværk og kreativitet", "Crafts"),
-        ("choir", "Kör och sång", "Kor og sang", "Choir and singing"),
-        ("grief_group", "Sorgegrupp", "Sorggruppe", "Grief group"),
-        ("diabetes_school", "Diabetesskola", "Diabetesskole", "Diabetes school"),
-        ("meeting_place", "Mötesplats", "Mødested", "Meeting place"),
-        ("digital_course", "Digital kurs", "Digitalt kursus", "Digital course"),
-        ("gardening", "Odling och trädgård", "Have og dyrkning", "Gardening"),
-        ("volunteering", "Volontärarbete", "Frivilligt arbejde", "Volunteering"),
-    ),
-    "target_group": (
-        ("seniors", "Seniorer", "Seniorer", "Older people"),
-        ("young_adults", "Unga vuxna", "Unge voksne", "Young adults"),
-        ("newly_arrived", "Nyanlända", "Nyankomne", "Newly arrived"),
-        ("diabetes", "Personer med diabetes", "Personer med diabetes", "People with diabetes"),
-        ("heart_disease", "Hjärt-kärlsjukdom", "Hjertesygdom", "Heart disease"),
-        ("dementia", "Demenssjukdom", "Demens", "Dementia"),
-        ("grief", "Efterlevande", "Efterladte", "Bereaved"),
-        ("carers", "Anhöriga", "Pårørende", "Carers"),
-        ("men", "Män", "Mænd", "Men"),
-        ("women", "Kvinnor", "Kvinder", "Women"),
-        ("mental_health", "Psykisk ohälsa", "Psykisk mistrivsel", "Mental health"),
-    ),
-    "accessibility": (
-        ("wheelchair", "Tillgängligt med rullstol", "Kørestolsvenligt", "Wheelchair accessible"),
-        ("hearing_loop", "Hörslinga", "Teleslynge", "Hearing loop"),
-    ),
-    "language": (
-        ("sv", "Svenska", "Svensk", "Swedish"),
-        ("da", "Danska", "Dansk", "Danish"),
-        ("en", "Engelska", "Engelsk", "English"),
-        ("ar", "Arabiska", "Arabisk", "Arabic"),
-        ("so", "Somaliska", "Somalisk", "Somali"),
-        ("fa", "Persiska", "Persisk", "Persian"),
-        ("ti", "Tigrinska", "Tigrinya", "Tigrinya"),
-        ("uk", "Ukrainska", "Ukrainsk", "Ukrainian"),
-        ("pl", "Polska", "Polsk", "Polish"),
-        ("fi", "Finska", "Finsk", "Finnish"),
-        ("tr", "Turkiska", "Tyrkisk", "Turkish"),
-    ),
-}
+# --- Shared vocabulary (taxonomy and programmes: db.reference_data) -----------------------------
 
 # The needs the demo patients have (a subset of domain.care.NEEDS, in a fixed order for the seed).
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -129,43 +83,6 @@ NEEDS: dict[str, tuple[str, ...]] = {
         "heart_health", "digital_skills", "carer_support", "meaningful_activity",
     )
 }  # fmt: skip
-
-PROGRAMMES: tuple[dict, ...] = (
-    {
-        "code": "social_prescribing",
-        "name_sv": "Social förskrivning",
-        "name_da": "Social ordination",
-        "name_en": "Social prescribing",
-        "timepoints": [0, 3, 6],
-        "instruments": ["ucla3", "swemwbs", "ons4"],
-        "with_measures": False,
-        "arms": [],
-        "cost_per_participant": 2400.0,
-    },
-    {
-        "code": "samverkansmodell",
-        "name_sv": "Samverkansmodell för ett hälsosamt åldrande",
-        "name_da": "Samarbejdsmodel for sund aldring",
-        "name_en": "Collaborative model for healthy ageing",
-        "timepoints": [0, 6, 12, 36],
-        "instruments": ["ucla3", "swemwbs", "eq5d5l"],
-        "with_measures": True,
-        "arms": ["coaching", "control"],
-        "allocation_seed": 20240601,
-        "cost_per_participant": 6500.0,
-    },
-    {
-        "code": "digital_course",
-        "name_sv": "Digital må bra-kurs",
-        "name_da": "Digitalt trivselsforløb",
-        "name_en": "Digital wellbeing course",
-        "timepoints": [0, 3],
-        "instruments": ["swemwbs"],
-        "with_measures": False,
-        "arms": [],
-        "cost_per_participant": 900.0,
-    },
-)
 
 # Intended referral paths (FHIR Task statuses) with their weight and final outcome reason; a path
 # stops early where its next step would lie after `now`.
@@ -730,6 +647,7 @@ class _DemoSeeder:
                         "name_sv": sv,
                         "name_da": da,
                         "name_en": en,
+                        "synonyms": dump_synonyms(SYNONYMS.get((taxonomy, code), ())),
                     }
                 )
                 keys.append((taxonomy, code))
