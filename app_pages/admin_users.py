@@ -5,6 +5,7 @@ import streamlit as st
 from components.confirm import ask, confirm_dialog, pop_notice
 from components.i18n import show_service_error, t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from locales import LANGUAGE_NAMES, LANGUAGES
 from services.errors import ServiceError
 from services.principal import ROLES
@@ -42,7 +43,11 @@ with list_tab:
     query_col, role_col = st.columns([3, 2])
     query = query_col.text_input(t("admin.search"), key="users_query", placeholder=t("admin.search_hint"))
     role_filter = role_col.multiselect(
-        t("admin.role"), ROLES, format_func=lambda r: t(f"role.{r}"), key="users_roles"
+        t("admin.role"),
+        ROLES,
+        format_func=lambda r: t(f"role.{r}"),
+        key="users_roles",
+        placeholder=t("widget.choose_many"),
     )
     needle = query.strip().lower()
     shown = [
@@ -88,12 +93,14 @@ with create_tab:
             list(options.centres),
             format_func=options.centres.get,
             help=t("admin.centres_help"),
+            placeholder=t("widget.choose_many"),
         )
         organization_ids = st.multiselect(
             FIELD_LABELS["organization_ids"],
             list(options.organizations),
             format_func=options.organizations.get,
             help=t("admin.organizations_help"),
+            placeholder=t("widget.choose_many"),
         )
         submitted = st.form_submit_button(t("admin.create"), type="primary")
     if submitted:
@@ -144,6 +151,7 @@ with edit_tab:
             default=list(user.centre_ids),
             format_func=options.centres.get,
             help=t("admin.centres_help"),
+            placeholder=t("widget.choose_many"),
         )
         new_orgs = st.multiselect(
             FIELD_LABELS["organization_ids"],
@@ -151,6 +159,7 @@ with edit_tab:
             default=list(user.organization_ids),
             format_func=options.organizations.get,
             help=t("admin.organizations_help"),
+            placeholder=t("widget.choose_many"),
         )
         saved = st.form_submit_button(t("admin.save"), type="primary")
     if saved:
@@ -167,7 +176,7 @@ with edit_tab:
         except ServiceError as error:
             show_service_error(error, FIELD_LABELS)
         else:
-            st.success(t("admin.saved", username=user.username))
+            st.success(t("admin.saved", username=md_inline(user.username)))
 
     def _set_active(payload) -> str:
         user_id, username, active = payload
@@ -206,4 +215,4 @@ with edit_tab:
             except ServiceError as error:
                 show_service_error(error, {"password": FIELD_LABELS["password"]})
             else:
-                st.success(t("admin.reset_done", username=user.username))
+                st.success(t("admin.reset_done", username=md_inline(user.username)))

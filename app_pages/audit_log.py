@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.i18n import t
 from components.session import guard
+from locales import catalogue
 from services.audit import AUDIT_PAGE_SIZE, export_events, search_events
 
 principal = guard("audit_log")
@@ -13,16 +14,32 @@ principal = guard("audit_log")
 st.title(t("page.audit_log"))
 st.caption(t("audit.intro"))
 
-OUTCOMES = ("", "ok", "denied", "failed", "locked", "idle_timeout", "absolute_timeout")
+OUTCOMES = ("", "ok", "denied", "failed", "locked", "throttled", "idle_timeout", "absolute_timeout")
+# Action groups are the first part of the action codes (patient., login, ...), named in the catalogue.
+_GROUP = "audit.group."
+GROUPS = ("", *sorted(k.removeprefix(_GROUP) for k in catalogue("sv") if k.startswith(_GROUP)))
+
+
+def _label(kind: str, code: str) -> str:
+    """An action or outcome in words; a code the catalogue does not know yet is shown as is."""
+    key = f"audit.{kind}.{code}"
+    return t(key) if key in catalogue("sv") else code
+
 
 with st.form("audit_filters", enter_to_submit=True, border=True):
     first, second, third = st.columns(3)
     username = first.text_input(t("audit.user"), key="audit_user", max_chars=80)
-    action = second.text_input(
-        t("audit.action"), key="audit_action", help=t("audit.action_help"), max_chars=64
+    action = second.selectbox(
+        t("audit.action"),
+        GROUPS,
+        key="audit_action",
+        format_func=lambda g: t(f"audit.group.{g}") if g else t("audit.any"),
     )
     outcome = third.selectbox(
-        t("audit.outcome"), OUTCOMES, key="audit_outcome", format_func=lambda o: o or t("audit.any")
+        t("audit.outcome"),
+        OUTCOMES,
+        key="audit_outcome",
+        format_func=lambda o: _label("result", o) if o else t("audit.any"),
     )
     pseudonym = first.text_input(t("audit.patient"), key="audit_patient", max_chars=20)
     today = datetime.now(UTC).date()
@@ -65,8 +82,8 @@ else:
             t("audit.role"): [t(f"role.{e.role}") if e.role else "" for e in events],
             t("audit.care_unit"): [e.care_unit or "" for e in events],
             t("audit.patient"): [e.patient_pseudonym or "" for e in events],
-            t("audit.action"): [e.action for e in events],
-            t("audit.outcome"): [e.outcome for e in events],
+            t("audit.action"): [_label("action", e.action) for e in events],
+            t("audit.outcome"): [_label("result", e.outcome) for e in events],
             t("audit.detail"): [e.detail or "" for e in events],
         },
         hide_index=True,

@@ -330,6 +330,7 @@ with st.expander(t("matching.unmet_title"), expanded=not suggestions, icon=":mat
             AGE_GROUPS,
             index=AGE_GROUPS.index(facts.age_group) if facts.age_group in AGE_GROUPS else None,
             key=U + "age",
+            placeholder=t("widget.choose_one"),
         )
         days = c1.multiselect(
             t("matching.weekdays"),
@@ -337,6 +338,7 @@ with st.expander(t("matching.unmet_title"), expanded=not suggestions, icon=":mat
             default=list(weekdays or ()),
             format_func=lambda d: t(f"matching.day_{d}"),
             key=U + "days",
+            placeholder=t("widget.choose_many"),
         )
         when = c2.selectbox(
             t("matching.time_of_day"),
@@ -344,6 +346,7 @@ with st.expander(t("matching.unmet_title"), expanded=not suggestions, icon=":mat
             index=TIMES_OF_DAY.index(times[0]) if times else None,
             format_func=lambda x: t(f"matching.tod_{x}"),
             key=U + "tod",
+            placeholder=t("widget.choose_one"),
         )
         area = st.text_input(t("matching.unmet_area"), key=U + "area", max_chars=120)
         if st.form_submit_button(t("matching.unmet_save"), icon=":material/save:"):

@@ -63,7 +63,12 @@ with st.form(f"suggest_{kind}", enter_to_submit=False):
         st.text_input(LABELS["name"], key="sg_name", max_chars=300)
         st.text_input(LABELS["organization"], key="sg_organization", max_chars=300)
         st.selectbox(
-            LABELS["category"], list(categories), format_func=categories.get, index=None, key="sg_category"
+            LABELS["category"],
+            list(categories),
+            format_func=categories.get,
+            index=None,
+            key="sg_category",
+            placeholder=t("widget.choose_one"),
         )
         st.text_area(LABELS["description"], key="sg_description", max_chars=5000)
         left, right = st.columns(2)

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import fmt_number, t
 from services.directory import (
     ATTENDING,
     QUERY_PARAM_KEYS,
@@ -27,6 +27,10 @@ DISTANCES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0)
 PAGE_KEYS = ("view", "p")  # the directory page's own URL state, beside the filter
 _LAST = "dir_last_params"
 _NEAR = "dir_near"
+
+
+def _km(km: float) -> str:
+    return f"{fmt_number(km, 0 if float(km).is_integer() else 1)} km"
 
 
 def escape_md(text: object) -> str:
@@ -135,7 +139,7 @@ def render(options: FacetOptions, weekday_names: dict[str, str]) -> DirectoryFil
         t("directory.max_km"),
         distances,
         key="dir_km",
-        format_func=lambda km: t("directory.any_distance") if km is None else f"{km:g} km",
+        format_func=lambda km: t("directory.any_distance") if km is None else _km(km),
         disabled=centre is None and st.session_state.get(_NEAR) is None,
     )
     sort = top[3].selectbox(

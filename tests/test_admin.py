@@ -214,10 +214,21 @@ def test_disable_asks_for_confirmation(world):
 
 def test_audit_log_page_lists_and_filters(world):
     audit.record_now(world.principals["connector"], "patient.read", "ok", patient_pseudonym="P12345")
+    audit.record_now(world.principals["connector"], "login", "ok")
     at = page(world, "admin", "app_pages/audit_log.py")
     assert not at.exception
     frame = at.dataframe[0].value
     assert "P12345" in set(frame[translate("audit.patient", "sv")])
+    # Actions and outcomes in words, not codes; the action filter offers named groups.
+    assert translate("audit.action.patient.read", "sv") in set(frame[translate("audit.action", "sv")])
+    assert "patient.read" not in set(frame[translate("audit.action", "sv")])
+    assert translate("audit.result.ok", "sv") in set(frame[translate("audit.outcome", "sv")])
+    at.selectbox(key="audit_action").select("login")
+    at.button(key="FormSubmitter:audit_filters-" + translate("audit.apply", "sv")).click().run()
+    shown = at.dataframe[0].value
+    assert "P12345" not in set(shown[translate("audit.patient", "sv")])
+    assert set(shown[translate("audit.action", "sv")]) == {translate("audit.action.login", "sv")}
+    at.selectbox(key="audit_action").select("")
     at.text_input(key="audit_user").input("nobody-at-all")
     at.button(key="FormSubmitter:audit_filters-" + translate("audit.apply", "sv")).click().run()
     assert translate("audit.empty", "sv") in [i.value for i in at.info]
