@@ -7,7 +7,7 @@ import streamlit as st
 from components import directory_filters as filters
 from components import maps
 from components.directory_filters import escape_md
-from components.i18n import current_language, t, tn
+from components.i18n import current_language, fmt_number, t, tn
 from components.session import guard
 from domain.schedules import weekday_names
 from services.directory import facet_options, map_points, search, timetable
@@ -81,7 +81,7 @@ with tabs[0]:
                 facts.append(t("directory.free") if row.is_free else t("directory.paid"))
                 facts += [
                     row.municipality or "",
-                    t("directory.km", km=f"{row.distance_km:.1f}") if row.distance_km is not None else "",
+                    "" if row.distance_km is None else t("directory.km", km=fmt_number(row.distance_km, 1)),
                 ]
                 left.caption(" · ".join(f for f in facts if f))
                 notes = [row.schedule_text]
