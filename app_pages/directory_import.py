@@ -75,6 +75,18 @@ with st.expander(
     expanded=any(preview.mapping.get(f) is None for f in REQUIRED_FIELDS),
     icon=":material/table_chart:",
 ):
+    # Where the table is: the sheet (XLSX) and the heading row, found by Lotsa or chosen here.
+    where = st.columns(3)
+    sheet = preview.sheet
+    if len(preview.sheets) > 1:
+        index = preview.sheets.index(preview.sheet)
+        tip = t("import.sheet_help")
+        sheet = where[0].selectbox(t("import.sheet"), preview.sheets, index=index, help=tip)
+    header_row = where[1].number_input(
+        t("import.header_row"), min_value=1, max_value=1000, value=preview.header_row, step=1,
+        help=t("import.header_row_help"),
+    )  # fmt: skip
+    moved = sheet != preview.sheet or header_row != preview.header_row
     st.caption(t("import.page.mapping_hint"))
     headers = [None, *preview.headers]
     columns = st.columns(3)
@@ -89,14 +101,22 @@ with st.expander(
             format_func=lambda h: t("import.page.not_mapped") if h is None else h,
             key=f"map_{field}",
         )
-    if st.button(t("import.page.recheck"), icon=":material/refresh:"):
+    kind = "primary" if moved else "secondary"
+    if st.button(t("import.page.recheck"), icon=":material/refresh:", type=kind):
         try:
             with st.spinner(t("import.page.checking")):
-                preview = preview_import(principal, data, upload.name, chosen, lang=lang)
+                # Another sheet or heading row has other headings: suggest the mapping afresh.
+                preview = preview_import(
+                    principal, data, upload.name, None if moved else chosen, lang=lang,
+                    sheet=sheet, header_row=int(header_row),
+                )  # fmt: skip
         except ServiceError as error:
             show_service_error(error)
         else:
             st.session_state[STATE] = (digest, preview)
+            if moved:
+                for key in [k for k in st.session_state if str(k).startswith("map_")]:
+                    del st.session_state[key]
             st.rerun()
 
 # --- What the check found ------------------------------------------------------------------------------

@@ -70,8 +70,8 @@ def figure_row(items: Sequence[tuple[str, Figure]], chosen: Period | None = None
 
 
 def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
-    """UTF-8 with BOM (Excel opens it right), cells made formula-safe."""
-    return ("\ufeff" + to_csv(header, rows)).encode("utf-8")
+    """UTF-8 with one BOM (to_csv adds it; Excel opens it right), cells made formula-safe."""
+    return to_csv(header, rows).encode("utf-8")
 
 
 def table_with_download(

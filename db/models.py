@@ -66,6 +66,7 @@ class Organization(SQLModel, table=True):
     kind: str = Field(default="ngo", max_length=32)
     municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
 
+    alternate_name: Optional[str] = Field(default=None, max_length=300)  # HSDS; migration 0011
 
 # --- The directory (HSDS 3.0) -------------------------------------------------------------------
 
@@ -102,6 +103,10 @@ class Service(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+    # HSDS fields kept from imports (migration 0011).
+    application_process: Optional[str] = None
+    wait_time: Optional[str] = Field(default=None, max_length=300)
+    alert: Optional[str] = None
 class Location(SQLModel, table=True):
     """HSDS location: a physical meeting place or a virtual one (a URL)."""
 
@@ -117,6 +122,8 @@ class Location(SQLModel, table=True):
     municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
 
 
+    alternate_name: Optional[str] = Field(default=None, max_length=300)  # HSDS; migration 0011
+    transportation: Optional[str] = None  # HSDS: how to get there; migration 0011
 class Address(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
@@ -124,6 +131,7 @@ class Address(SQLModel, table=True):
     address_1: str = Field(max_length=300)
     city: str = Field(max_length=120)
     region: Optional[str] = Field(default=None, max_length=120)
+    address_2: Optional[str] = Field(default=None, max_length=300)  # HSDS; migration 0011
     state_province: str = Field(default="", max_length=120)
     postal_code: str = Field(max_length=16)
     country: str = Field(max_length=2)
@@ -150,6 +158,7 @@ class Contact(SQLModel, table=True):
     email: Optional[str] = Field(default=None, max_length=200)
 
 
+    department: Optional[str] = Field(default=None, max_length=200)  # HSDS; migration 0011
 class Phone(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
@@ -161,6 +170,8 @@ class Phone(SQLModel, table=True):
     type: str = Field(default="voice", max_length=16)
 
 
+    extension: Optional[float] = None  # HSDS (a number); migration 0011
+    description: Optional[str] = None  # HSDS; migration 0011
 class Schedule(SQLModel, table=True):
     """HSDS schedule with iCal RRULE fields (freq, interval, byday, ...) and opening times."""
 
@@ -183,6 +194,7 @@ class Schedule(SQLModel, table=True):
     description: Optional[str] = None
 
 
+    notes: Optional[str] = None  # HSDS; migration 0011
 class TaxonomyTerm(SQLModel, table=True):
     """A term in one of Lotsa's taxonomies: category, target_group, accessibility, language."""
 
@@ -225,6 +237,8 @@ class CostOption(SQLModel, table=True):
     amount_description: Optional[str] = None
 
 
+    valid_from: Optional[date] = None  # HSDS; migration 0011
+    valid_to: Optional[date] = None  # HSDS; migration 0011
 class ServiceArea(SQLModel, table=True):
     __tablename__ = "service_area"
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -212,6 +212,25 @@ PARENT_FIELDS_OF = {
 # --- Errors -----------------------------------------------------------------------------------------
 
 
+# HSDS fields Lotsa keeps as they are, in a column of the same name (migration 0011):
+# entity -> {field: "text" | "number" | "date"}.
+KEPT_FIELDS: dict[str, dict[str, str]] = {
+    "organization": {"alternate_name": "text"},
+    "service": {"application_process": "text", "wait_time": "text", "alert": "text"},
+    "location": {"alternate_name": "text", "transportation": "text"},
+    "address": {"address_2": "text"},
+    "contact": {"department": "text"},
+    "phone": {"extension": "number", "description": "text"},
+    "schedule": {"notes": "text"},
+    "cost_option": {"valid_from": "date", "valid_to": "date"},
+}
+_DIRECTORY_LISTS = {
+    "organization": "organizations", "service": "services", "location": "locations",
+    "address": "addresses", "contact": "contacts", "phone": "phones", "schedule": "schedules",
+    "cost_option": "cost_options",
+}  # fmt: skip
+
+
 class SchemaMissing(Exception):
     """The HSDS 3.0 schema folder is not where LOTSA_HSDS_SCHEMA_DIR (or the default) points."""
 
@@ -754,6 +773,19 @@ def directory_tables(d: Directory) -> dict[str, list[dict]]:
             "service_area", {"id": area["hsds_id"], "service_id": area["service"], "name": area.get("name")}
         )
         b.municipality("service_area", area["hsds_id"], area.get("municipality"), munis)
+    for entity, kept in KEPT_FIELDS.items():
+        rows = b.tables.get(entity, {})
+        for item in getattr(d, _DIRECTORY_LISTS[entity]):
+            row = rows.get(item["hsds_id"])
+            if row is None:
+                continue
+            for name, kind in kept.items():
+                value = item.get(name)
+                if kind == "date":
+                    value = fmt_date(value)
+                elif kind == "number" and isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                row[name] = value
     return {name: list(rows.values()) for name, rows in b.tables.items()}
 
 
@@ -1110,7 +1142,7 @@ def _same_value(given: Any, kept: Any) -> bool:
                 return True
         except (ValueError, TypeError):
             continue
-    return str(given).strip() == str(kept).strip()
+    return str(given).strip().casefold() == str(kept).strip().casefold()
 
 
 def dropped_fields(flat: Flattened, kept: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, int]:
@@ -1320,7 +1352,20 @@ class _Parser:
         self.lotsa_attributes()
         self.cost_options()
         self.service_areas()
+        self.kept_fields()
         return self.d, self.errors
+
+    def kept_fields(self) -> None:
+        """The HSDS fields Lotsa has a column of the same name for (KEPT_FIELDS)."""
+        convert = {"text": str, "number": parse_float, "date": parse_date}
+        for entity, kept in KEPT_FIELDS.items():
+            source = {row.get("id"): row for row in self.t.get(entity, ())}
+            for item in getattr(self.d, _DIRECTORY_LISTS[entity]):
+                row = source.get(item["hsds_id"])
+                if row is None:
+                    continue
+                for name, kind in kept.items():
+                    item[name] = self.value(row, name, convert[kind])
 
     def term_taxonomy(self, term: Mapping) -> str | None:
         if term.get("taxonomy"):

@@ -2,7 +2,15 @@
 Lotsa field, and check every cell of every row before anything is imported.
 
 `read_table` turns the bytes into text cells (CSV in UTF-8, UTF-8 with BOM, UTF-16 with BOM or
-Windows-1252; delimiter , ; or tab; XLSX through openpyxl, first sheet, cached values only).
+Windows-1252; delimiter , ; or tab; XLSX through openpyxl, cached values only). It finds the sheet
+(an instructions sheet first is skipped) and the header row (title rows above it are skipped)
+whose headings name the most Lotsa fields, or takes the ones the user chose. Cells read as the
+spreadsheet shows them (a zero-padded number format keeps its leading zeros); phone numbers
+stored as numbers get back the 0 (or +) they lost. Costs are read as Swedish, Danish or English
+numbers ("1.250 kr.", "1 250 kr", "12,50") with Babel; times may be a range in one cell
+("10.00-11.30", "kl. 10-12"); weekdays may be abbreviated (Må/Ti/On/To/Fr/Lö/Sö, Ma/.../Lø/Sø,
+Mon/Tue/...); taxonomy words match names in every language and the terms' synonyms, and an
+unknown word gets the closest term as a suggestion.
 `suggest_mapping` guesses columns from Swedish, Danish and English headers. `validate_rows` lists
 every problem of every row (several per row if need be) with the row number the user sees in the
 spreadsheet (header = row 1), and the likely duplicates. No Streamlit, no SQL: the caller passes the
@@ -13,12 +21,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import io
 import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -26,6 +35,7 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 
 from domain import validation as v
+from domain.taxonomy import fold_label, normalise_label
 from domain.validation import FieldError
 from locales import LANGUAGES, translate
 
@@ -70,13 +80,22 @@ class RawTable:
     encoding: str
     header_row: int = 1
     delimiter: str | None = None  # None for XLSX
+    sheets: list[str] = field(default_factory=list)  # XLSX: every sheet's name, in order
+    sheet: str | None = None  # XLSX: the sheet read
+    # (index in rows, column) of XLSX cells stored as numbers: a phone there may have lost its 0.
+    numeric: frozenset[tuple[int, int]] = frozenset()
 
     def row_number(self, index: int) -> int:
         return self.header_row + 1 + index
 
 
-def read_table(data: bytes, filename: str) -> RawTable:
-    """The cells of a CSV or XLSX file; InventoryError for anything that is not a usable table."""
+def read_table(
+    data: bytes, filename: str, *, sheet: str | None = None, header_row: int | None = None
+) -> RawTable:
+    """The cells of a CSV or XLSX file; InventoryError for anything that is not a usable table.
+
+    `sheet` (XLSX) and `header_row` (the spreadsheet's row number, 1 = first) choose where the
+    table is; None finds them: the sheet and row whose headings name the most Lotsa fields."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InventoryError("import.error.unreadable")
     data = bytes(data)
@@ -88,9 +107,11 @@ def read_table(data: bytes, filename: str) -> RawTable:
     extension = name.rsplit(".", 1)[-1] if "." in name else ""
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or extension in ("xls", "ods", "numbers"):
         raise InventoryError("import.error.format_unsupported")
+    if header_row is not None and (not isinstance(header_row, int) or not 1 <= header_row <= MAX_ROWS):
+        raise InventoryError("import.error.header_row", row=str(header_row)[:20])
     if data[:4] == b"PK\x03\x04" or extension in ("xlsx", "xlsm"):
-        return _read_xlsx(data)
-    return _read_csv(data)
+        return _read_xlsx(data, sheet, header_row)
+    return _read_csv(data, header_row)
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -137,7 +158,7 @@ def _sniff(text: str) -> str:
     return best
 
 
-def _read_csv(data: bytes) -> RawTable:
+def _read_csv(data: bytes, header_row: int | None = None) -> RawTable:
     text, encoding = _decode(data)
     delimiter = _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -149,12 +170,12 @@ def _read_csv(data: bytes) -> RawTable:
             rows.append(record[: MAX_COLUMNS + 1])
     except csv.Error:
         raise InventoryError("import.error.csv_malformed", line=reader.line_num) from None
-    table = _table(rows, encoding)
+    table = _table(rows, encoding, header_row)
     table.delimiter = delimiter
     return table
 
 
-def _read_xlsx(data: bytes) -> RawTable:
+def _read_xlsx(data: bytes, sheet: str | None = None, header_row: int | None = None) -> RawTable:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -171,35 +192,81 @@ def _read_xlsx(data: bytes) -> RawTable:
     try:
         if not workbook.worksheets:
             raise InventoryError("import.error.empty")
-        rows: list[list[str]] = []
-        blank = 0  # blank rows not yet kept: formatted but empty rows at the end are never kept
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # the stored size is often wrong (cut data, or a million empty rows)
-        for values in sheet.iter_rows(values_only=True):
-            cells = [_cell_text(value) for value in values[: MAX_COLUMNS + 1]]
-            if not _filled(cells):
-                blank += 1
-                continue
-            if len(rows) + blank >= MAX_ROWS + 1000:
-                raise InventoryError("import.error.too_many_rows", n=MAX_ROWS)
-            rows.extend([] for _ in range(blank))
-            blank = 0
-            rows.append(cells)
+        names = list(workbook.sheetnames)
+        if sheet is not None:
+            if sheet not in names:
+                shown = ", ".join(names)
+                raise InventoryError("import.error.sheet_missing", sheet=str(sheet)[:60], sheets=shown)
+            chosen = sheet
+        else:
+            chosen = _best_sheet(workbook, names, header_row)
+        rows, numeric = _sheet_rows(workbook[chosen])
     except InventoryError:
         raise
     except Exception:
         raise InventoryError("import.error.xlsx_unreadable") from None
     finally:
         workbook.close()
-    return _table(rows, "xlsx")
+    table = _table(rows, "xlsx", header_row)
+    first = table.header_row  # rows[first + i] is data row i
+    table.numeric = frozenset((r - first, c) for r, c in numeric if r >= first)
+    table.sheets, table.sheet = names, chosen
+    return table
 
 
-def _cell_text(value: object) -> str:
-    """A spreadsheet value as the text a person would type: 12 not 12.0, dates as YYYY-MM-DD."""
+def _sheet_rows(ws, limit: int | None = None) -> tuple[list[list[str]], set[tuple[int, int]]]:
+    """A sheet's cells as text (at most `limit` rows), and where the numbers were."""
+    rows: list[list[str]] = []
+    numeric: set[tuple[int, int]] = set()
+    blank = 0  # blank rows not yet kept: formatted but empty rows at the end are never kept
+    ws.reset_dimensions()  # the stored size is often wrong (cut data, or a million empty rows)
+    for cells in ws.iter_rows():
+        texts, numbers = [], []
+        for column, cell in enumerate(cells[: MAX_COLUMNS + 1]):
+            value = getattr(cell, "value", None)
+            texts.append(_cell_text(value, getattr(cell, "number_format", None)))
+            if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                numbers.append(column)
+        if not _filled(texts):
+            blank += 1
+            continue
+        if len(rows) + blank >= MAX_ROWS + 1000:
+            raise InventoryError("import.error.too_many_rows", n=MAX_ROWS)
+        rows.extend([] for _ in range(blank))
+        blank = 0
+        numeric.update((len(rows), c) for c in numbers)
+        rows.append(texts)
+        if limit is not None and len(rows) >= limit:
+            break
+    return rows, numeric
+
+
+def _best_sheet(workbook, names: list[str], header_row: int | None) -> str:
+    """The sheet whose header names the most fields (all required ones first); the first on ties."""
+    best, best_score = names[0], (-1, -1)
+    for name in names:
+        rows, _numeric = _sheet_rows(workbook[name], limit=_HEADER_SCAN)
+        if header_row is not None:
+            candidates = [rows[header_row - 1]] if header_row <= len(rows) else []
+        else:
+            candidates = rows
+        score = max((_header_score(row) for row in candidates), default=(-1, -1))
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def _cell_text(value: object, number_format: str | None = None) -> str:
+    """A spreadsheet value as the text a person would type: 12 not 12.0, dates as YYYY-MM-DD, and
+    a number in a zero-padded format ("0000000000") with its leading zeros, as the sheet shows it."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "ja" if value else "nej"
+    if isinstance(value, (int, float, Decimal)) and number_format and re.fullmatch(r"0+", number_format):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer() and number >= 0:
+            return str(int(number)).zfill(len(number_format))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, (float, Decimal)):
@@ -234,11 +301,34 @@ def _clean_header(value: object) -> str:
     return " ".join(text.split())[:MAX_HEADER]
 
 
-def _table(rows: list[list[str]], encoding: str) -> RawTable:
-    # The header is the first row with a letter or digit in it (not just ";;" or "---").
-    start = next((i for i, row in enumerate(rows) if any(re.search(r"\w", str(c)) for c in row)), None)
-    if start is None:
-        raise InventoryError("import.error.empty")
+_HEADER_SCAN = 30  # rows searched for the header (title rows and notes above it)
+
+
+def _header_score(row: list[str]) -> tuple[int, int]:
+    """(all required fields named, how many fields named) for a candidate header row."""
+    headers = [_clean_header(h) for h in row if str(h).strip()]
+    if not headers or all(_looks_like_data(h) for h in headers):
+        return (-1, -1)
+    mapped = {k for k, v in suggest_mapping(headers).items() if v is not None}
+    return (int(all(k in mapped for k in REQUIRED_FIELDS)), len(mapped))
+
+
+def _table(rows: list[list[str]], encoding: str, header_row: int | None = None) -> RawTable:
+    if header_row is not None:
+        start = header_row - 1
+        if start >= len(rows) or not _filled(rows[start]):
+            raise InventoryError("import.error.header_row", row=header_row)
+    else:
+        # The first row with a letter or digit in it (not just ";;" or "---") ...
+        texts = [i for i, row in enumerate(rows) if any(re.search(r"\w", str(c)) for c in row)]
+        if not texts:
+            raise InventoryError("import.error.empty")
+        # ... unless a later one (below a title or a note) names more fields.
+        start, best = texts[0], _header_score(rows[texts[0]])
+        for i in texts[1:_HEADER_SCAN]:
+            score = _header_score(rows[i])
+            if score > best:
+                start, best = i, score
     headers = [_clean_header(h) for h in rows[start]]
     while headers and not headers[-1]:
         headers.pop()
@@ -343,6 +433,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "Sluttid|Till|Til|Till kl|Til kl|Tid till|Tid til|Slutar|Slutter|Closes|Closes at|To"
         "|End time|Sluttidspunkt|Ends"
     ),
+    "times": _words(
+        "Tid|Tider|Tidpunkt|Klockslag|Klockan|Kl|Tidspunkt|Tidsrum|Klokken|Time|Times|Hours"
+        "|Mötestid|Mødetid|Tid (från-till)|Tid (fra-til)|Time (from-to)|Öppettider|Åbningstider"
+        "|Opening hours"
+    ),
     "start_date": _words(
         "Startdatum|Startdato|Start date|Första tillfället|Første gang|Kursstart|Från datum"
         "|Fra dato|Date from|Datum från|Dato fra"
@@ -409,6 +504,7 @@ _SPECS = (
     FieldSpec("weekdays", "weekdays", max_length=200),
     FieldSpec("opens_at", "clock"),
     FieldSpec("closes_at", "clock"),
+    FieldSpec("times", "time_range", max_length=40),
     FieldSpec("start_date", "date"),
     FieldSpec("end_date", "date"),
     FieldSpec("rolling_start", "yes_no"),
@@ -430,7 +526,7 @@ REQUIRED_FIELDS = tuple(spec.key for spec in _SPECS if spec.required)
 _FUZZY_ORDER = (
     "contact_phone", "contact_email", "contact_name", "free_places", "max_places", "minimum_age",
     "maximum_age", "start_date", "end_date", "rolling_start", "postal_code", "street", "city",
-    "latitude", "longitude", "weekdays", "opens_at", "closes_at", "organization", "category",
+    "latitude", "longitude", "weekdays", "opens_at", "closes_at", "times", "organization", "category",
     "target_groups", "accessibility", "languages", "attending_type", "url", "is_free", "cost",
     "eligibility", "description", "name",
 )  # fmt: skip
@@ -506,20 +602,68 @@ def suggest_mapping(headers: Iterable[str]) -> dict[str, str | None]:
 
 # --- Taxonomy ---------------------------------------------------------------------------------------
 
-TaxonomyLookup = Mapping[str, Mapping[str, str]]
+@dataclass
+class TermLookup:
+    """How the words of one taxonomy are matched: `keys` (normalised code, name in any language or
+    synonym -> code) and `labels` (every name and synonym as written -> code, for suggestions)."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def find(self, word: str) -> str | None:
+        for key in _term_keys(word):
+            code = self.keys.get(key)
+            if code is not None:
+                return code
+        return None
+
+    def suggest(self, word: str) -> str | None:
+        """The closest name or synonym (difflib), or None when nothing is close."""
+        by_key: dict[str, str] = {}
+        for label in self.labels:
+            by_key.setdefault(normalise(label), label)
+        wanted = normalise(word)
+        close = difflib.get_close_matches(wanted, list(by_key), n=1, cutoff=0.6)
+        if close:
+            return by_key[close[0]]
+        # A word of a longer name ("Motion" -> "Motion och träning"): the shortest such name.
+        words = set(wanted.split())
+        within = [k for k in by_key if words and words <= set(k.split())]
+        return by_key[min(within, key=len)] if within else None
 
 
-def build_taxonomy_lookup(terms: Iterable[tuple[str, str, str, str, str]]) -> dict[str, dict[str, str]]:
-    """taxonomy -> normalised code or Swedish/Danish/English name -> code, from
-    (taxonomy, code, name_sv, name_da, name_en) rows. Codes win over names that look the same."""
-    terms = list(terms)
-    lookup: dict[str, dict[str, str]] = {}
-    for taxonomy, code, *_names in terms:
-        lookup.setdefault(taxonomy, {})[normalise(code)] = code
-    for taxonomy, code, *names in terms:
-        for name in names:
-            if name:
-                lookup[taxonomy].setdefault(normalise(name), code)
+TaxonomyLookup = Mapping[str, TermLookup]
+
+
+def _term_keys(label: str) -> tuple[str, ...]:
+    """Exact (casefolded, Å/Ä/Ö/Æ/Ø kept), then without diacritics, then without punctuation."""
+    return tuple(dict.fromkeys(k for k in (normalise_label(label), fold_label(label), normalise(label)) if k))
+
+
+def build_taxonomy_lookup(terms: Iterable[Sequence]) -> dict[str, TermLookup]:
+    """taxonomy -> TermLookup, from (taxonomy, code, name_sv, name_da, name_en[, synonyms]) rows.
+    Codes win over names, names over synonyms; a word two terms share matches neither."""
+    terms = [tuple(t) for t in terms]
+    lookup: dict[str, TermLookup] = {}
+    first: dict[tuple[str, str], tuple[int, str]] = {}
+    ambiguous: set[tuple[str, str]] = set()
+    for rank in (0, 1, 2):  # codes, then names, then synonyms
+        for taxonomy, code, *rest in terms:
+            names, synonyms = rest[:3], (rest[3] if len(rest) > 3 else None) or ()
+            labels = (code,) if rank == 0 else names if rank == 1 else synonyms
+            entry = lookup.setdefault(taxonomy, TermLookup())
+            for label in labels:
+                if not label:
+                    continue
+                if rank:
+                    entry.labels.setdefault(str(label), code)
+                for key in _term_keys(str(label)):
+                    seen = first.setdefault((taxonomy, key), (rank, code))
+                    if seen[1] != code and seen[0] == rank:
+                        ambiguous.add((taxonomy, key))
+    for (taxonomy, key), (_rank, code) in first.items():
+        if (taxonomy, key) not in ambiguous:
+            lookup[taxonomy].keys[key] = code
     return lookup
 
 
@@ -649,19 +793,23 @@ def _terms(spec: FieldSpec, raw: str, lookup: TaxonomyLookup) -> tuple[str, ...]
     cleaned = _text(spec, raw)
     if cleaned is None:
         return ()
-    known = lookup.get(spec.taxonomy or "", {})
+    known = lookup.get(spec.taxonomy or "") or TermLookup()
     codes, unknown = [], []
     for part in _LIST_SPLIT_RE.split(cleaned):
-        token = normalise(part)
-        if not token:
+        if not normalise(part):
             continue
-        code = known.get(token)
+        code = known.find(part)
         if code is None:
             unknown.append(part.strip()[:60])
         elif code not in codes:
             codes.append(code)
     if unknown:
-        raise FieldError(f"import.error.unknown_{spec.taxonomy}", value=", ".join(unknown[:5]))
+        value = ", ".join(unknown[:5])
+        suggestions = [x for x in dict.fromkeys(known.suggest(word) for word in unknown[:5]) if x]
+        if suggestions:
+            key = f"import.error.unknown_{spec.taxonomy}_suggest"
+            raise FieldError(key, value=value, suggestion=", ".join(suggestions))
+        raise FieldError(f"import.error.unknown_{spec.taxonomy}", value=value)
     if spec.required and not codes:
         raise FieldError("error.required")
     return tuple(codes)
@@ -701,31 +849,101 @@ def _coordinate(key: str, raw: str) -> float | None:
         raise
 
 
+# Two-letter and other short forms v.weekdays does not know: sv Må/Ti/On/To/Fr/Lö/Sö,
+# da Ma/Ti/On/To/Fr/Lø/Sø, en Tues/Thur/Thurs/Weds; and words for several days.
+_DAY_WORDS: dict[str, tuple[str, ...]] = {
+    "må": ("MO",), "ma": ("MO",), "ti": ("TU",), "on": ("WE",), "to": ("TH",), "fr": ("FR",),
+    "lö": ("SA",), "lø": ("SA",), "sö": ("SU",), "sø": ("SU",), "tues": ("TU",), "thur": ("TH",),
+    "thurs": ("TH",), "weds": ("WE",),
+    "vardagar": v.WEEKDAYS[:5], "vardag": v.WEEKDAYS[:5], "hverdage": v.WEEKDAYS[:5],
+    "hverdag": v.WEEKDAYS[:5], "weekdays": v.WEEKDAYS[:5], "helger": v.WEEKDAYS[5:],
+    "helg": v.WEEKDAYS[5:], "weekend": v.WEEKDAYS[5:], "weekends": v.WEEKDAYS[5:],
+    "weekender": v.WEEKDAYS[5:], "alla dagar": v.WEEKDAYS, "alle dage": v.WEEKDAYS,
+    "every day": v.WEEKDAYS, "dagligen": v.WEEKDAYS, "dagligt": v.WEEKDAYS, "daily": v.WEEKDAYS,
+}  # fmt: skip
+_FILLER = {"varje", "hver", "every", "each", "alla", "alle", "på", "on the"}
+_DAY_RANGE_RE = re.compile(
+    r"([^\W\d_]+)\.?\s*(?:[-–—]|\s(to|till|til|through|tom|t\.o\.m\.)\s)\s*([^\W\d_]+)\.?", re.IGNORECASE
+)
+
+
+def _day(token: str) -> tuple[str, ...] | None:
+    token = token.strip().lower().rstrip(".:")
+    if not token:
+        return ()
+    if token in _DAY_WORDS:
+        return _DAY_WORDS[token]
+    try:
+        days = v.weekdays(token)
+    except FieldError:
+        return None
+    return days if len(days) == 1 else None
+
+
 def _weekdays(spec: FieldSpec, raw: str) -> tuple[str, ...]:
     cleaned = v.text(raw, max_length=spec.max_length)
     if cleaned is None:
         return ()
+    text = cleaned.lower()
+    for phrase in ("alla dagar", "alle dage", "every day"):
+        text = text.replace(phrase, " dagligen ")
 
     def expand(match: re.Match) -> str:
-        try:
-            first, last = v.weekdays(match.group(1)), v.weekdays(match.group(2))
-        except FieldError:
+        first, word, last = match.group(1), match.group(2), match.group(3)
+        if word and (len(first) < 3 or len(last) < 3):
+            return match.group(0)  # "Må to Fr" lists Monday, Thursday and Friday
+        a, b = _day(first), _day(last)
+        if not a or not b or len(a) != 1 or len(b) != 1:
             return match.group(0)
-        if len(first) != 1 or len(last) != 1:
-            return match.group(0)
-        a, b = v.WEEKDAYS.index(first[0]), v.WEEKDAYS.index(last[0])
-        days = v.WEEKDAYS[a : b + 1] if a <= b else v.WEEKDAYS[a:] + v.WEEKDAYS[: b + 1]
-        return ",".join(days)
+        i, j = v.WEEKDAYS.index(a[0]), v.WEEKDAYS.index(b[0])
+        days = v.WEEKDAYS[i : j + 1] if i <= j else v.WEEKDAYS[i:] + v.WEEKDAYS[: j + 1]
+        return " " + " ".join(d.lower() for d in days) + " "
 
-    # "mån-fre" / "man.–fre." / "Monday to Friday" mean every day from the first to the last.
-    cleaned = re.sub(r"([^\W\d_]+)\.?\s*(?:[-–—]|\bto\b|\btill\b|\btil\b)\s*([^\W\d_]+)\.?", expand, cleaned)
-    return v.weekdays(cleaned)
+    # "mån-fre", "Ma–Fr", "Monday to Friday", "mån t.o.m. fre": every day from the first to the last.
+    text = _DAY_RANGE_RE.sub(expand, text)
+    codes: list[str] = []
+    for token in re.split(r"[,;/+&\s]+|\boch\b|\bog\b|\band\b|\bsamt\b", text):
+        token = token.strip().rstrip(".:")
+        if not token or token in _FILLER:
+            continue
+        days = _day(token)
+        if days is None:
+            raise FieldError("error.weekday_unknown", value=token[:40])
+        codes.extend(d for d in days if d not in codes)
+    return tuple(sorted(codes, key=v.WEEKDAYS.index))
 
 
-def _clock(spec: FieldSpec, raw: str) -> time | None:
+_CLOCK_PART = r"(\d{1,2}(?:[:.]\d{2})?)"
+_KL = r"(?:(?:kl|klockan|klokken|at|from|från|fra)\.?\s*)?"
+_TIME_RANGE_RE = re.compile(
+    rf"{_KL}{_CLOCK_PART}\s*(?:[-–—]|till|til|to|until)\s*{_KL}{_CLOCK_PART}\.?", re.IGNORECASE
+)
+
+
+def _time_range(spec: FieldSpec, raw: str) -> tuple[time | None, time | None] | None:
+    """ "10.00-11.30", "10–11.30", "kl. 10-12", "10:00 till 11:30", or one time ("kl. 10")."""
+    cleaned = v.text(raw, max_length=spec.max_length)
+    if cleaned is None:
+        return None
+    match = _TIME_RANGE_RE.fullmatch(cleaned)
+    try:
+        if match:
+            return v.clock(match.group(1)), v.clock(match.group(2))
+        single = re.fullmatch(rf"{_KL}{_CLOCK_PART}\.?", cleaned, flags=re.IGNORECASE)
+        if single:
+            return v.clock(single.group(1)), None
+    except FieldError:
+        pass
+    raise FieldError("import.error.time_range")
+
+
+def _clock(spec: FieldSpec, raw: str) -> time | tuple[time | None, time | None] | None:
+    """A time of day; a range in the cell ("10.00-11.30") gives (opens, closes)."""
     cleaned = v.text(raw, max_length=20)
     if cleaned is None:
         return None
+    if _TIME_RANGE_RE.fullmatch(cleaned):
+        return _time_range(spec, cleaned)
     cleaned = re.sub(r"^(?:kl|klockan|klokken)\.?\s*", "", cleaned, flags=re.IGNORECASE)
     cleaned = re.sub(r"^(\d{1,2}[:.]\d{2})[:.]00$", r"\1", cleaned)  # 10:00:00
     return v.clock(cleaned)
@@ -762,14 +980,67 @@ def _yes_no(spec: FieldSpec, raw: str) -> bool | None:
     raise FieldError("import.error.yes_no")
 
 
-def _cost(spec: FieldSpec, raw: str) -> float | None:
+_NUMBER_LOCALES = {"sv": "sv_SE", "da": "da_DK", "en": "en_GB"}
+_CURRENCY_RE = re.compile(
+    r"(?i)^\s*(?:kr\.?|sek|dkk|eur|€|kronor|kroner)?\s*(.*?)\s*(?:kr\.?|sek|dkk|eur|€|kronor|kroner|:-|,-|\.-)?\s*$"
+)
+
+
+def parse_amount(text: str, lang: str = "sv") -> float:
+    """A money amount as people write it in Sweden, Denmark or the UK: "1.250" (da) and "1 250"
+    (sv) are 1250, "12,50" and "12.50" are 12.5, "1,250.50" (en) is 1250.5. Read with Babel in the
+    user's locale first, then the other two; a reading with more than two decimals (not a price)
+    is passed over for one that has two or fewer. ValueError when no locale reads it."""
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    text = re.sub(r"(?<=\d)[ \u202f](?=\d{3}\b)", "\u00a0", text.strip())  # sv/fr thousands
+    order = [lang, *(x for x in _NUMBER_LOCALES if x != lang)]
+    fallback = None
+    for code in order:
+        locale = _NUMBER_LOCALES.get(code)
+        if locale is None:
+            continue
+        try:
+            number = parse_decimal(text, locale=locale, strict=True)
+        except (NumberFormatError, ValueError, ArithmeticError):
+            continue
+        if not number.is_finite():
+            continue
+        if -number.as_tuple().exponent <= 2:
+            return float(number)
+        fallback = fallback if fallback is not None else float(number)
+    if fallback is None:
+        raise ValueError(text)
+    return fallback
+
+
+def _cost(spec: FieldSpec, raw: str, lang: str = "sv") -> float | None:
     cleaned = v.text(raw, max_length=40)
     if cleaned is None:
         return None
     if normalise(cleaned) in _NO_COST or cleaned in _DASHES:
         return 0.0
-    cleaned = re.sub(r"(?i)\s*(?:kr\.?|sek|dkk|:-|,-)\s*$", "", cleaned).replace(" ", "")
-    return v.decimal(cleaned, minimum=0, maximum=MAX_COST)
+    amount = _CURRENCY_RE.fullmatch(cleaned)
+    number = amount.group(1) if amount else cleaned
+    try:
+        value = parse_amount(number, lang)
+    except ValueError:
+        raise FieldError("error.number") from None
+    return v.decimal(value, minimum=0, maximum=MAX_COST)
+
+
+def _phone(spec: FieldSpec, raw: str, *, numeric: bool = False, postal_code: str = "") -> str | None:
+    """A phone number; digits only without the leading 0 (a spreadsheet kept it as a number) get
+    it back: 9 or 7 digits are Swedish (0701234567), 8 digits are Danish unless the cell was a
+    number and the row's postal code is Swedish (5 digits); 46/45 + a full number gets its +."""
+    cleaned = v.text(raw, max_length=spec.max_length)
+    if cleaned is not None and re.fullmatch(r"[1-9]\d{6,11}", cleaned):
+        digits, swedish_post = len(cleaned), bool(re.fullmatch(r"\d{3} ?\d{2}", postal_code.strip()))
+        if (digits == 11 and cleaned.startswith("46")) or (digits == 10 and cleaned.startswith("45")):
+            cleaned = "+" + cleaned
+        elif digits in (7, 9) or (digits == 8 and numeric and swedish_post):
+            cleaned = "0" + cleaned
+    return v.phone(cleaned)
 
 
 def _integer(raw: str, maximum: int) -> int | None:
@@ -779,7 +1050,15 @@ def _integer(raw: str, maximum: int) -> int | None:
     return v.integer(cleaned, minimum=0, maximum=maximum)
 
 
-def _parse(spec: FieldSpec, raw: str, lookup: TaxonomyLookup) -> object:
+def _parse(
+    spec: FieldSpec,
+    raw: str,
+    lookup: TaxonomyLookup,
+    *,
+    lang: str = "sv",
+    numeric: bool = False,
+    postal_code: str = "",
+) -> object:
     kind = spec.kind
     if kind == "text":
         return _text(spec, raw)
@@ -797,14 +1076,16 @@ def _parse(spec: FieldSpec, raw: str, lookup: TaxonomyLookup) -> object:
         return _weekdays(spec, raw)
     if kind == "clock":
         return _clock(spec, raw)
+    if kind == "time_range":
+        return _time_range(spec, raw)
     if kind == "date":
         return _date(spec, raw)
     if kind == "yes_no":
         return _yes_no(spec, raw)
     if kind == "cost":
-        return _cost(spec, raw)
+        return _cost(spec, raw, lang)
     if kind == "phone":
-        return v.phone(v.text(raw, max_length=spec.max_length))
+        return _phone(spec, raw, numeric=numeric, postal_code=postal_code)
     if kind == "email":
         return v.email(v.text(raw, max_length=spec.max_length))
     if kind == "places":
@@ -861,15 +1142,24 @@ def validate_rows(
         rows_read += 1
         check = _RowCheck(table.row_number(index), table.headers, columns)
         values: dict[str, object] = {}
+        postal = cells[columns["postal_code"]] if "postal_code" in columns else ""
         for key in order:
             spec, raw = FIELDS[key], cells[columns[key]]
             if is_formula(raw):
                 check.fail(key, "import.error.formula")
                 continue
             try:
-                values[key] = _parse(spec, raw, taxonomy_lookup)
+                values[key] = _parse(
+                    spec,
+                    raw,
+                    taxonomy_lookup,
+                    lang=lang,
+                    numeric=(index, columns[key]) in table.numeric,
+                    postal_code=postal,
+                )
             except FieldError as exc:
                 check.fail(key, exc.key, **exc.params)
+        _spread_times(values, check)
         _cross_checks(values, check)
         if check.errors:
             errors.extend(check.errors)
@@ -891,6 +1181,25 @@ class _RowCheck:
         header = self.headers[self.columns[target]] if target is not None else ""
         self.errors.append(RowError(self.number, header, message, params, key))
         self.bad.add(key)
+
+
+def _spread_times(values: dict[str, object], check: _RowCheck) -> None:
+    """A time range (in the times column, or in the start-time column) -> opens_at and closes_at."""
+    ranges = [("times", values.pop("times", None))]
+    for key in ("opens_at", "closes_at"):
+        if isinstance(values.get(key), tuple):
+            ranges.append((key, values.pop(key)))
+    for key, span in ranges:
+        if not span:
+            continue
+        opens, closes = span
+        for name, value in (("opens_at", opens), ("closes_at", closes)):
+            if value is None:
+                continue
+            if values.get(name) is None:
+                values[name] = value
+            elif values[name] != value:
+                check.fail(name, "import.error.times_conflict", near=(key,))
 
 
 def _cross_checks(values: dict[str, object], check: _RowCheck) -> None:

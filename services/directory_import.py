@@ -40,6 +40,7 @@ from db.models import (
 from domain import inventory
 from domain.csv_safety import to_csv
 from domain.inventory import ActivityRow, Duplicate, InventoryError, RowError
+from domain.taxonomy import parse_synonyms
 from locales import translate
 from services import audit
 from services.errors import AccessDenied, ServiceError
@@ -73,6 +74,9 @@ class ImportPreview:
     duplicates: list[Duplicate]
     rows_read: int
     new_organizations: list[str] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # XLSX: every sheet, to choose another
+    sheet: str | None = None  # XLSX: the sheet read
+    header_row: int = 1  # the spreadsheet row the headings were read from
 
     @property
     def error_rows(self) -> list[int]:
@@ -122,17 +126,20 @@ def _existing_keys(session: Session) -> dict[tuple[str, str], int]:
     return keys
 
 
-def _taxonomy_lookup(session: Session) -> dict[str, dict[str, str]]:
+def _taxonomy_lookup(session: Session) -> dict[str, inventory.TermLookup]:
+    """Names in every language and the synonyms (TaxonomyTerm.synonyms) of every term."""
+    rows = session.execute(
+        select(
+            TaxonomyTerm.taxonomy,
+            TaxonomyTerm.code,
+            TaxonomyTerm.name_sv,
+            TaxonomyTerm.name_da,
+            TaxonomyTerm.name_en,
+            TaxonomyTerm.synonyms,
+        ).where(TaxonomyTerm.taxonomy.in_(TAXONOMIES))
+    ).all()
     return inventory.build_taxonomy_lookup(
-        session.execute(
-            select(
-                TaxonomyTerm.taxonomy,
-                TaxonomyTerm.code,
-                TaxonomyTerm.name_sv,
-                TaxonomyTerm.name_da,
-                TaxonomyTerm.name_en,
-            ).where(TaxonomyTerm.taxonomy.in_(TAXONOMIES))
-        ).all()
+        (tax, code, sv, da, en, parse_synonyms(synonyms)) for tax, code, sv, da, en, synonyms in rows
     )
 
 
@@ -149,12 +156,15 @@ def preview_import(
     mapping: Mapping[str, str | None] | None = None,
     *,
     lang: str = "sv",
+    sheet: str | None = None,
+    header_row: int | None = None,
 ) -> ImportPreview:
     """Read, map and check the file; nothing is written. Raises ImportFileError (a ServiceError)
-    when the file as a whole cannot be used, AccessDenied for roles that may not import."""
+    when the file as a whole cannot be used, AccessDenied for roles that may not import.
+    `sheet` (XLSX) and `header_row` (1 = the first row) override the ones Lotsa finds."""
     audit.require_role(principal, *IMPORT_ROLES, action=ACTION)
     try:
-        table = inventory.read_table(data, filename)
+        table = inventory.read_table(data, filename, sheet=sheet, header_row=header_row)
         chosen = dict(mapping) if mapping is not None else inventory.suggest_mapping(table.headers)
         with read_session() as session:
             lookup = _taxonomy_lookup(session)
@@ -191,6 +201,9 @@ def preview_import(
         duplicates=[d for d in checked.duplicates if d.row in kept],
         rows_read=checked.rows_read,
         new_organizations=list(new_organizations.values()),
+        sheets=list(table.sheets),
+        sheet=table.sheet,
+        header_row=table.header_row,
     )
 
 

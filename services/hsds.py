@@ -770,6 +770,12 @@ def read_json_records(path: str | Path) -> list[Any]:
 def read_tabular(path: str | Path) -> tuple[list[dict], list[RecordError]]:
     """A tabular data package (a folder or a .zip of CSV files named as in the standard's
     datapackage.json) -> compiled records, and the problems found in the CSV files."""
+    tables, errors = _read_tables(path)
+    return hsds.from_tabular(tables), errors
+
+
+def _read_tables(path: str | Path) -> tuple[dict[str, list[dict]], list[RecordError]]:
+    """The package's CSV files as HSDS tables, and the problems found in them."""
     path = Path(path)
     package = hsds.datapackage()
     wanted = {r["path"] for r in package["resources"]}
@@ -789,7 +795,7 @@ def read_tabular(path: str | Path) -> tuple[list[dict], list[RecordError]]:
             descriptor = _descriptor((path / hsds.DATAPACKAGE).read_bytes())
         problem = hsds.package_version_problem(names, descriptor)
         if problem:
-            return [], [RecordError(None, str(path), problem)]
+            return {}, [RecordError(None, str(path), problem)]
         for name in wanted:
             if (path / name).is_file():
                 decode(name, (path / name).read_bytes())
@@ -801,12 +807,12 @@ def read_tabular(path: str | Path) -> tuple[list[dict], list[RecordError]]:
                     descriptor = _descriptor(archive.read(by_base[hsds.DATAPACKAGE]))
                 problem = hsds.package_version_problem(by_base, descriptor)
                 if problem:
-                    return [], [RecordError(None, str(path), problem)]
+                    return {}, [RecordError(None, str(path), problem)]
                 for name in wanted:
                     if name in by_base:
                         decode(name, archive.read(by_base[name]))
         except zipfile.BadZipFile:
-            return [], [RecordError(None, str(path), "is neither a folder nor a zip file")]
+            return {}, [RecordError(None, str(path), "is neither a folder nor a zip file")]
     if "services.csv" not in texts and not errors:
         errors.append(
             RecordError(
@@ -815,7 +821,21 @@ def read_tabular(path: str | Path) -> tuple[list[dict], list[RecordError]]:
         )
     tables, problems = hsds.csv_to_tables(texts, package)
     errors.extend(problems)
-    return hsds.from_tabular(tables), errors
+    return tables, errors
+
+
+def _rows_left_out(tables: Mapping[str, Sequence[Mapping]], records: Sequence[Mapping]) -> dict[str, int]:
+    """Rows of the CSV files that are in no compiled service record (programs, funding, a place
+    no service uses, ...): "file.csv (rows in no service)" -> how many."""
+    nested = hsds.flatten(records).tables
+    paths = {r["name"]: r["path"] for r in hsds.datapackage()["resources"]}
+    out = {}
+    for name, rows in tables.items():
+        kept = {row.get("id") for row in nested.get(name, ())}
+        missing = sum(1 for row in rows if row.get("id") not in kept)
+        if missing:
+            out[f"{paths.get(name, name)} (rows in no service)"] = missing
+    return out
 
 
 def _descriptor(raw: bytes) -> Any:
@@ -831,7 +851,11 @@ def import_tabular(
     """Import an HSDS tabular data package (folder or .zip) like `import_json` imports records."""
     if actor is not None and actor.role != "admin":
         raise AccessDenied()
-    records, errors = read_tabular(path)
+    tables, errors = _read_tables(path)
+    records = hsds.from_tabular(tables)
     if errors:
         return ImportReport(records=len(records), errors=errors)
-    return import_json(records, actor=actor, url=url)
+    report = import_json(records, actor=actor, url=url)
+    if report.ok:
+        report.dropped = dict(sorted({**report.dropped, **_rows_left_out(tables, records)}.items()))
+    return report
