@@ -168,19 +168,9 @@ def current() -> Principal | None:
     return st.session_state.get(_PRINCIPAL)
 
 
-def _fast_ticks() -> bool:
-    """Every second for idle limits under five minutes (tests), else every 30 seconds."""
-    return get_settings().idle_minutes < 5
-
-
-@st.fragment(run_every=timedelta(seconds=1))
-def _countdown_every_second() -> None:
-    _countdown_body()
-
-
-@st.fragment(run_every=timedelta(seconds=30))
-def _countdown_every_30s() -> None:
-    _countdown_body()
+def _tick_seconds() -> float:
+    """How often the countdown looks at the clock: a twelfth of the idle limit, 2 to 30 seconds."""
+    return min(30.0, max(2.0, get_settings().idle_minutes * 5))
 
 
 def _countdown_body() -> None:
@@ -200,10 +190,7 @@ def _countdown_body() -> None:
 
 def idle_countdown() -> None:
     """In the sidebar: minutes left before the idle lock; at zero the page locks by itself."""
-    if _fast_ticks():
-        _countdown_every_second()
-    else:
-        _countdown_every_30s()
+    st.fragment(_countdown_body, run_every=timedelta(seconds=_tick_seconds()))()
 
 
 def guard(page_key: str, *, public: bool = False) -> Principal | None:
