@@ -45,7 +45,7 @@ run: $(VENV)/.stamp-run
 	@mkdir -p data  # the default SQLite file lives here; a fresh clone has no data/ yet
 	$(PY) manage.py migrate
 	$(PY) manage.py demo
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.headless true
 
 # Demo mode as `run`, but REPLICAS Streamlit processes on one Postgres (REPLICA_DB_URL, created if
 # missing) behind HAProxy with sticky sessions on PORT (deploy/replicas.py). Installs Debian's

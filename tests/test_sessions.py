@@ -4,12 +4,14 @@ limits, logout, password reset/change and disable end sessions; every end is aud
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
+from components import session_cookie
 from db.engine import read_session, write_session
 from db.models import AuditEvent, BrowserSession, User, utcnow
 from services import sessions
@@ -220,3 +222,133 @@ def test_purge_deletes_old_rows_only(db_url):
     assert sessions.purge(30) == 1
     with read_session() as s:
         assert s.get(BrowserSession, old) is None and s.get(BrowserSession, recent) is not None
+
+
+# The cookie routes (components/session_cookie.py, served by serve.py) ---------------------------
+
+
+def _post(handler, *, body: bytes = b"", headers: dict[str, str] | None = None, scheme: str = "http"):
+    from starlette.requests import Request
+
+    headers = {"host": "lotsa.example.se", **(headers or {})}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "scheme": scheme,
+        "path": "/_lotsa/session",
+        "query_string": b"",
+        "server": ("lotsa.example.se", 443 if scheme == "https" else 80),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return asyncio.run(handler(Request(scope, receive)))
+
+
+def test_route_trades_the_handoff_for_an_httponly_strict_cookie_once(db_url):
+    world = make_world()
+    started = sessions.begin(world.principals["connector"].user_id)
+    response = _post(session_cookie.open_session, body=started.handoff.encode())
+    assert response.status_code == 204
+    set_cookie = response.headers["set-cookie"]
+    assert set_cookie.startswith(f"{sessions.COOKIE_NAME}=")
+    assert "HttpOnly" in set_cookie and "SameSite=strict" in set_cookie and "Path=/" in set_cookie
+    assert "Secure" not in set_cookie  # plain http (a developer's machine)
+    value = set_cookie.split(";")[0].split("=", 1)[1]
+    assert sessions.resume(value).session_id == started.session_id
+    assert _post(session_cookie.open_session, body=started.handoff.encode()).status_code == 403
+
+
+def test_route_sets_secure_on_https_and_behind_a_tls_proxy(db_url):
+    world = make_world()
+    direct = sessions.begin(world.principals["connector"].user_id)
+    response = _post(session_cookie.open_session, body=direct.handoff.encode(), scheme="https")
+    assert "Secure" in response.headers["set-cookie"]
+    proxied = sessions.begin(world.principals["connector"].user_id)
+    response = _post(
+        session_cookie.open_session,
+        body=proxied.handoff.encode(),
+        headers={"origin": "https://lotsa.example.se"},
+    )
+    assert response.status_code == 204 and "Secure" in response.headers["set-cookie"]
+
+
+def test_route_refuses_another_origin_and_made_up_tokens(db_url):
+    world = make_world()
+    started = sessions.begin(world.principals["connector"].user_id)
+    foreign = _post(
+        session_cookie.open_session,
+        body=started.handoff.encode(),
+        headers={"origin": "https://evil.example.org"},
+    )
+    assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
+    assert _post(session_cookie.open_session, body=b"made-up").status_code == 403
+    assert _post(session_cookie.open_session, body=b"").status_code == 403
+    # the handoff was not spent by the refused cross-site post
+    assert _post(session_cookie.open_session, body=started.handoff.encode()).status_code == 204
+
+
+def test_logout_route_revokes_the_session_and_clears_the_cookie(db_url):
+    world = make_world()
+    session_id, cookie = _login(world.principals["manager"].user_id)
+    response = _post(session_cookie.close_session, headers={"cookie": f"{sessions.COOKIE_NAME}={cookie}"})
+    assert response.status_code == 204
+    cleared = response.headers["set-cookie"]
+    assert cleared.startswith(f'{sessions.COOKIE_NAME}=""') and "Max-Age=0" in cleared
+    assert sessions.check(session_id).principal is None
+
+
+# Single sign-on: an ended session also ends the identity provider's login (st.logout) ------------
+
+
+def _resolve_script():
+    import streamlit as st
+
+    from components import session
+
+    principal = session.resolve()
+    st.write(f"principal={principal.username if principal else None}")
+
+
+def _sso_app(monkeypatch, session_id: int, calls: list[str]):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from components import session
+
+    monkeypatch.setattr(st, "logout", lambda: calls.append("logout"))
+    monkeypatch.setattr(session, "oidc_configured", lambda: False)  # no secrets.toml in tests
+    at = AppTest.from_function(_resolve_script, default_timeout=30)
+    at.session_state["auth_session_id"] = session_id
+    at.session_state["auth_sso"] = True
+    at.session_state["auth_cookie_tried"] = True
+    return at
+
+
+@pytest.mark.parametrize("limit", ["idle", "absolute"])
+def test_sso_timeouts_call_st_logout(db_url, monkeypatch, limit):
+    world = make_world()
+    started = sessions.begin(world.principals["connector"].user_id, sso=True)
+    calls: list[str] = []
+    at = _sso_app(monkeypatch, started.session_id, calls).run()
+    assert "principal=t-connector" in at.markdown[0].value and calls == []
+    if limit == "idle":
+        _age(started.session_id, seen=timedelta(minutes=31))
+    else:
+        _age(started.session_id, created=timedelta(hours=12, minutes=1))
+    at.run()
+    assert "principal=None" in at.markdown[0].value
+    assert calls == ["logout"]
+
+
+def test_local_login_timeout_does_not_call_st_logout(db_url, monkeypatch):
+    world = make_world()
+    started = sessions.begin(world.principals["connector"].user_id, sso=False)
+    calls: list[str] = []
+    at = _sso_app(monkeypatch, started.session_id, calls)
+    at.session_state["auth_sso"] = False
+    _age(started.session_id, seen=timedelta(minutes=31))
+    at.run()
+    assert "principal=None" in at.markdown[0].value and calls == []
