@@ -16,7 +16,7 @@ Commands:
                                    service records, or the CSV data package (a folder or a .zip)
   hsds-import PATH                 migrate, then import HSDS 3.0 services from a JSON file or a CSV
                                    data package (folder or .zip); all or nothing
-  report --user U --from D --to D --out PATH [--centre ID ...] [--programme CODE] [--language L]
+  report --user U --from D --to D --out PATH [--centre ID] [--programme CODE] [--language L]
                                    write the centre outcomes report as one self-contained HTML file,
                                    as user U sees it (their centres, suppression applied, audited)
   refresh-summaries [--centre ID ...]

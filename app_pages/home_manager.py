@@ -1,9 +1,10 @@
-"""Manager home: the centres the manager is responsible for, counts suppressed below five."""
+"""Manager home: the centres the manager is responsible for, counts below LOTSA_DISCLOSURE_K suppressed."""
 
 import streamlit as st
 
 from components.i18n import t
 from components.session import guard
+from services.dashboards import disclosure_rules
 from services.home import manager_centres
 
 principal = guard("home_manager")
@@ -25,4 +26,4 @@ else:
         hide_index=True,
         width="stretch",
     )
-    st.caption(t("home.manager.suppression_note"))
+    st.caption(t("home.manager.suppression_note_k", k=disclosure_rules().k))

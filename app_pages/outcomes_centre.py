@@ -39,13 +39,16 @@ if not centres:
 chosen = period_filter("outcomes_centre")
 left, middle, right = st.columns([2, 1, 1])
 centre_names = dict(centres)
-picked = left.multiselect(
-    t("outcomes.filter.centres"),
-    options=[cid for cid, _name in centres],
-    # ?centre=<id> (the link from Compare centres) preselects that centre when it is one of the user's
-    default=[linked] if (linked := query_id("centre")) in centre_names else [cid for cid, _name in centres],
-    format_func=lambda cid: centre_names[cid],
-    key="outcomes_centre_centres",
+# The whole scope or one centre, never another subset (issue 10). ?centre=<id> (the link from Compare
+# centres) preselects that centre when it is one of the user's.
+centre_options = [None, *centre_names] if len(centre_names) > 1 else list(centre_names)
+linked = query_id("centre")
+picked = left.selectbox(
+    t("outcomes.filter.centre"),
+    options=centre_options,
+    index=centre_options.index(linked) if linked in centre_names else 0,
+    format_func=lambda cid: t("outcomes.filter.all_centres") if cid is None else centre_names[cid],
+    key="outcomes_centre_centre",
 )
 programme_names = {code: names[{"sv": 0, "da": 1, "en": 2}[language]] for code, names in programmes}
 programme = middle.selectbox(
@@ -60,11 +63,7 @@ followup = right.selectbox(
     format_func=lambda m: t("outcomes.followup.latest") if m is None else t("outcomes.followup.months", n=m),
     key="outcomes_centre_followup",
 )
-if not picked:
-    st.info(t("outcomes.pick_centre"))
-    st.stop()
-
-centre_ids = tuple(sorted(picked))
+centre_ids = None if picked is None else (picked,)
 try:
     board = centre_dashboard(principal, centre_ids, chosen.start, chosen.end, programme, followup)
 except ServiceError as error:

@@ -1,4 +1,4 @@
-"""Widgets every outcome dashboard shares: the period filter (kept in the URL), a figure with its
+"""Widgets every outcome dashboard shares: the reporting-period picker (kept in the URL), a figure with its
 definition popover, a table with its CSV download, and a chart that never draws withheld points.
 
 Service figures arrive already protected (`services.dashboards.Figure`); nothing here computes or
@@ -11,33 +11,70 @@ from datetime import date
 
 import streamlit as st
 
-from components.i18n import show_service_error, t
+from components.i18n import t
 from domain.csv_safety import to_csv
-from services.dashboards import Figure, Period, default_period, period
+from services.dashboards import (
+    PERIOD_KINDS,
+    Figure,
+    Period,
+    default_period,
+    period,
+    period_from_code,
+    reporting_period,
+)
 from services.errors import ValidationError
 
 WITHHELD = "–"
 
 
+PERIOD_YEARS_BACK = 6
+
+
 def period_filter(key: str = "period") -> Period:
-    """Two date inputs (from, to) in one row, defaulting to the last 12 months, mirrored in the URL
-    as ?from=YYYY-MM-DD&to=YYYY-MM-DD so a view can be shared. A bad range keeps the inputs and
-    falls back to the default with the error shown."""
-    fallback = default_period()
+    """The reporting period: a calendar year, quarter or month (never arbitrary dates, issue 10),
+    chosen with three select boxes in one row, defaulting to the current year and mirrored in the URL
+    as ?period=2025, 2025-Q2 or 2025-03 so a view can be shared (an old ?from=&to= link that names a
+    whole year, quarter or month still opens it). A bad ?period= falls back to the default."""
     try:
-        initial = period(st.query_params.get("from", fallback.start), st.query_params.get("to", fallback.end))
+        if "period" in st.query_params:
+            initial = period_from_code(st.query_params["period"])
+        elif "from" in st.query_params and "to" in st.query_params:  # links from before issue 10
+            initial = period(st.query_params["from"], st.query_params["to"])
+        else:
+            initial = default_period()
     except ValidationError:
-        initial = fallback
-    left, right = st.columns(2)
-    start = left.date_input(t("dashboard.from"), value=initial.start, key=f"{key}_from", format="YYYY-MM-DD")
-    end = right.date_input(t("dashboard.to"), value=initial.end, key=f"{key}_to", format="YYYY-MM-DD")
-    try:
-        chosen = period(start, end)
-    except ValidationError as error:
-        show_service_error(error, {"start": t("dashboard.from"), "end": t("dashboard.to")})
-        return initial
-    st.query_params["from"] = chosen.start.isoformat()
-    st.query_params["to"] = chosen.end.isoformat()
+        initial = default_period()
+    for old in ("from", "to"):
+        if old in st.query_params:
+            del st.query_params[old]
+    this_year = date.today().year
+    years = list(range(this_year, this_year - PERIOD_YEARS_BACK, -1))
+    if initial.start.year not in years:
+        years.append(initial.start.year)
+    kind_col, year_col, number_col = st.columns(3)
+    kind = kind_col.selectbox(
+        t("dashboard.period_kind"),
+        options=list(PERIOD_KINDS),
+        index=PERIOD_KINDS.index(initial.kind),
+        format_func=lambda k: t(f"dashboard.period_kind.{k}"),
+        key=f"{key}_kind",
+    )
+    year = year_col.selectbox(
+        t("dashboard.period_year"), options=years, index=years.index(initial.start.year), key=f"{key}_year"
+    )
+    number = 1
+    if kind != "year":
+        count = 4 if kind == "quarter" else 12
+        wanted = initial.number if initial.kind == kind else 1
+        number = number_col.selectbox(
+            t(f"dashboard.period_{kind}"),
+            options=list(range(1, count + 1)),
+            index=wanted - 1,
+            format_func=(lambda q: f"Q{q}") if kind == "quarter" else (lambda m: t(f"schedule.month.{m}")),
+            key=f"{key}_{kind}",
+        )
+    chosen = reporting_period(kind, year, number)
+    st.query_params["period"] = chosen.code()
     return chosen
 
 
@@ -108,7 +145,13 @@ def table_with_download(
 
 
 def suppression_caption() -> str:
+    from domain.cellkey import MAX_PERTURBATION
     from services.dashboards import disclosure_rules
 
     rules = disclosure_rules()
-    return t("dashboard.suppression_note", k=rules.k, k_minus=rules.k - 1, n=rules.min_n_for_rates)
+    return " ".join(
+        (
+            t("dashboard.suppression_note", k=rules.k, k_minus=rules.k - 1, n=rules.min_n_for_rates),
+            t("dashboard.perturbation_note", k_minus=rules.k - 1, d=MAX_PERTURBATION),
+        )
+    )

@@ -7,6 +7,7 @@ objects also carry a stable `hsds_id` (UUID).
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
@@ -400,6 +401,9 @@ class Patient(SQLModel, table=True):
     anonymised_at: Optional[datetime] = None
     # The key generation (KeyCheck.version) that encrypted identity_enc; AAD is the pseudonym.
     key_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # Stable random record key for the cell-key perturbation of published counts (issue 10,
+    # domain/cellkey.py); never shown. The migration gives plain-SQL inserts one too.
+    record_key: int = Field(default_factory=lambda: secrets.randbelow(2**31 - 1))
 
 
 class KeyCheck(SQLModel, table=True):

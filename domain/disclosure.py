@@ -26,6 +26,14 @@ The method here is the classical heuristic plus an exact check:
 3. repeat until stable. Hiding everything is always safe, so the loop ends.
 
 Margins that the caller does not publish (row_totals=False, ...) are unknowns that are never shown.
+
+Interval protection (issue 10): exact linear protection is not enough, because counts are whole
+numbers, never negative, a "<k" cell is 1..k-1 and a "*" cell is 0 or at least k; "<5", 36, "<5" with
+a total of 38 leaves both hidden cells at exactly 1. After the steps above, every "<k" cell's feasible
+integer range is computed (`feasible_ranges`, a linear program over a totally unimodular system) and,
+while the shown numbers narrow some range beyond what the "<k" and "*" symbols alone allow (usually
+the whole 1..k-1), one more cell is hidden; then the steps repeat.
+tests/test_disclosure_attacks.py audits the result with an independent integer program.
 """
 
 from __future__ import annotations
@@ -198,6 +206,130 @@ def _order(grid: _Grid, pos: tuple[int, int]) -> tuple[bool, bool, int, int, int
     return (grid.is_margin(pos), count == 0, count, pos[0], pos[1])
 
 
+def feasible_ranges(
+    grid: _Grid,
+    published: set[tuple[int, int]],
+    hidden: Mapping[tuple[int, int], Reason],
+    rules: DisclosureRules,
+    skip: set[tuple[int, int]] | frozenset = frozenset(),
+    expected: Mapping[tuple[int, int], tuple[int, int]] | None = None,
+    symbols_only: bool = False,
+    only: tuple[int, int] | None = None,
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """How far a reader could narrow each hidden "<k" cell: its smallest and largest value over
+    every table that matches what is shown, for a reader who knows *more* than the page says: each
+    "<k" cell is 1..k-1, each "*" cell is known to be its true kind (0 if it is 0, else at least k;
+    the page only says "0 or at least k"), margins not published are any non-negative number.
+    Protecting against that stronger reader protects against the real one (tests audit the real one
+    with scipy.optimize.milp). Row and column sums with bounds form a network matrix, which is
+    totally unimodular, so the linear-programming optimum is integral: these are integer bounds.
+
+    With `symbols_only` the shown numbers are unknowns too (only their kind, 0 or at least k, is
+    used): the baseline of what the symbols alone say. With `expected`, a cell stops at its first
+    end that differs from it, and the whole call stops at the first such cell; `only` computes one
+    cell; `skip` leaves cells
+    out."""
+    from scipy.optimize import linprog
+
+    unknown = [p for p in grid.positions() if symbols_only or p in hidden or p not in published]
+    index = {p: n for n, p in enumerate(unknown)}
+    rows, rhs = [], []
+    for line in grid.lines():
+        row = np.zeros(len(unknown))
+        total = 0.0
+        for m, p in enumerate(line):
+            sign = -1.0 if m == len(line) - 1 else 1.0
+            if p in index:
+                row[index[p]] = sign
+            else:
+                total -= sign * float(grid.v[p])
+        if row.any():
+            rows.append(row)
+            rhs.append(total)
+
+    def bounds(p: tuple[int, int]) -> tuple[float, float | None]:
+        if hidden.get(p) is Reason.PRIMARY:
+            return (1.0, float(rules.k - 1))
+        if hidden.get(p) is Reason.SECONDARY or p in published:  # "*", or a shown number's kind
+            return (0.0, 0.0) if int(grid.v[p]) == 0 else (float(rules.k), None)
+        return (0.0, None)
+
+    box = [bounds(p) for p in unknown]
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(rhs) if rows else None
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for target in (
+        p for p in unknown if hidden.get(p) is Reason.PRIMARY and p not in skip and only in (None, p)
+    ):
+        ends: list[int] = []
+        for sign in (1.0, -1.0):
+            if expected is not None and ends and ends[0] != expected[target][0]:
+                ends.append(ends[0])  # already narrower than expected: the other end does not matter
+                break
+            c = np.zeros(len(unknown))
+            c[index[target]] = sign
+            result = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=box, method="highs")
+            ends.append(round(sign * result.fun) if result.status == 0 else int(grid.v[target]))
+        out[target] = (ends[0], ends[1])
+        if expected is not None and out[target] != expected[target]:
+            break
+    return out
+
+
+MAX_TRIES = 6  # complementary cells tried for one narrow cell before taking the first
+
+
+def _widen_intervals(
+    grid: _Grid,
+    published: set[tuple[int, int]],
+    hidden: dict[tuple[int, int], Reason],
+    rules: DisclosureRules,
+) -> bool:
+    """Interval-safe secondary suppression (issue 10): while the shown numbers let a reader narrow
+    some "<k" cell (see `feasible_ranges`) beyond what the symbols alone say (e.g. "<5", 36, "<5"
+    with total 38 pins both at 1; "*" and "<5" with total 6 pins them at 5 and 1), hide one more
+    shown cell on one of its lines (the smallest, body first), else the smallest shown cell anywhere.
+    Hiding everything leaves only the symbols, so this ends. True when it hid anything."""
+    changed = False
+    # Hiding one more cell only widens every range (it replaces a known value by a constraint the
+    # value meets), so a cell found whole stays whole: it is not checked again.
+    whole: set[tuple[int, int]] = set()
+    if not any(p is Reason.PRIMARY for p in hidden.values()):
+        return changed
+    # What the symbols alone say ("<k", "*", and which cells are shown), without the shown numbers:
+    # the shown numbers must not narrow any "<k" cell beyond that.
+    baseline = feasible_ranges(grid, published, hidden, rules, symbols_only=True)
+    while True:
+        ranges = feasible_ranges(grid, published, hidden, rules, skip=whole, expected=baseline)
+        whole |= {p for p, r in ranges.items() if r == baseline[p]}
+        narrow = [p for p, r in ranges.items() if r != baseline[p]]
+        if not narrow:
+            return changed
+        target = sorted(narrow)[0]
+        shown = [p for p in published if p not in hidden]
+        if not shown:
+            return changed
+        near = sorted(
+            {p for line in grid.lines() if target in line for p in line if p in shown},
+            key=lambda p: _order(grid, p),
+        )
+        candidates = near or sorted(shown, key=lambda p: _order(grid, p))
+        chosen = candidates[0]
+        # Prefer the first candidate that actually widens the target's range (a cell whose line's
+        # margin is not published, for instance, widens nothing).
+        before = ranges[target]
+        for p in candidates[:MAX_TRIES]:
+            hidden[p] = Reason.SECONDARY
+            after = feasible_ranges(grid, published, hidden, rules, only=target)[target]
+            del hidden[p]
+            if after != before:
+                chosen = p
+                break
+        hidden[chosen] = Reason.SECONDARY
+        changed = True
+    return changed
+
+
 def _validate_labels(cells: Mapping[tuple[str, str], int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     rows: dict[str, None] = {}
     columns: dict[str, None] = {}
@@ -272,27 +404,30 @@ def protect_table(
         fixed = _determined_by_null_space(grid.matrix(u))
         return [p for p, f in zip(u, fixed, strict=True) if f and (p in hidden or p in targets_extra)]
 
-    while True:
-        apply_line_rule()
-        exposed = still_recoverable()
-        if not exposed:
-            break
-        target = exposed[0]
-        same_lines = [line for line in grid.lines() if target in line]
-        candidates = sorted(
-            {p for line in same_lines for p in shown_in(line)}, key=lambda p: _order(grid, p)
-        ) or sorted((p for p in published if p not in hidden), key=lambda p: _order(grid, p))
-        if not candidates:  # everything published is hidden already; cannot happen, but never loop
-            break
-        chosen = candidates[0]
-        for p in candidates:
-            hidden[p] = Reason.SECONDARY
-            if target not in still_recoverable():
-                chosen = p
-                del hidden[p]
+    while True:  # exact linear protection, then interval protection, until neither hides more
+        while True:
+            apply_line_rule()
+            exposed = still_recoverable()
+            if not exposed:
                 break
-            del hidden[p]
-        hidden[chosen] = Reason.SECONDARY
+            target = exposed[0]
+            same_lines = [line for line in grid.lines() if target in line]
+            candidates = sorted(
+                {p for line in same_lines for p in shown_in(line)}, key=lambda p: _order(grid, p)
+            ) or sorted((p for p in published if p not in hidden), key=lambda p: _order(grid, p))
+            if not candidates:  # everything published is hidden already; cannot happen, but never loop
+                break
+            chosen = candidates[0]
+            for p in candidates:
+                hidden[p] = Reason.SECONDARY
+                if target not in still_recoverable():
+                    chosen = p
+                    del hidden[p]
+                    break
+                del hidden[p]
+            hidden[chosen] = Reason.SECONDARY
+        if not _widen_intervals(grid, published, hidden, rules):
+            break
 
     text: dict[Key, str] = {}
     values: dict[Key, int] = {}

@@ -25,6 +25,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+from db import data_version
 from domain.disclosure import DisclosureRules
 from domain.statistics import ReliabilityParams
 from services.audit import record_now, require_role
@@ -34,7 +35,6 @@ from settings import ROOT, get_settings
 
 EXAMPLE_RELIABILITY = ROOT / "config" / "reliability.example.json"
 
-MAX_PERIOD_DAYS = 366 * 10
 DASHBOARD_ROLES = ("manager", "connector")
 
 
@@ -71,13 +71,34 @@ def configured_reliability() -> dict[str, ReliabilityParams]:
 
 # Period -------------------------------------------------------------------------------------------
 
+PERIOD_KINDS = ("year", "quarter", "month")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
 
 @dataclass(frozen=True)
 class Period:
-    """Inclusive dates. Validated by `period()`; construct it through that function."""
+    """A fixed reporting period: a calendar year, quarter or month (issue 10). Aggregates are never
+    published for arbitrary dates, so moving an end date by one day cannot isolate one person.
+    Construct it through `period()` or `reporting_period()`, which validate."""
 
     start: date
     end: date
+
+    @property
+    def kind(self) -> str:
+        if (self.start.month, self.end.month) == (1, 12):
+            return "year"
+        return "month" if self.start.month == self.end.month else "quarter"
+
+    @property
+    def number(self) -> int:
+        """1 for a year; the quarter (1-4) or the month (1-12)."""
+        return {"year": 1, "quarter": (self.start.month - 1) // 3 + 1, "month": self.start.month}[self.kind]
 
     def months(self) -> list[date]:
         """First day of every calendar month the period touches, in order."""
@@ -87,20 +108,83 @@ class Period:
             day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
         return out
 
+    def containing(self) -> tuple[Period, ...]:
+        """The longer reporting periods that contain this one (quarter and year of a month)."""
+        year = reporting_period("year", self.start.year)
+        if self.kind == "year":
+            return ()
+        if self.kind == "quarter":
+            return (year,)
+        return (reporting_period("quarter", self.start.year, (self.start.month - 1) // 3 + 1), year)
+
+    def code(self) -> str:
+        """The period's code in a URL ("2025", "2025-Q2", "2025-03")."""
+        return self.label().replace(" ", "-")
+
     def label(self) -> str:
-        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+        if self.kind == "year":
+            return str(self.start.year)
+        if self.kind == "quarter":
+            return f"{self.start.year} Q{self.number}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+
+def reporting_period(kind: str, year: object, number: object = 1) -> Period:
+    """The calendar year, quarter (number 1-4) or month (number 1-12). Errors name the field:
+    `kind`, `year`, `number`."""
+    errors: dict[str, tuple[str, dict]] = {}
+    if kind not in PERIOD_KINDS:
+        errors["kind"] = ("error.invalid_choice", {})
+    try:
+        y = int(str(year).strip())
+        if not MIN_YEAR <= y <= MAX_YEAR:
+            raise ValueError
+    except ValueError:
+        errors["year"] = ("dashboard.error.bad_year", {"low": MIN_YEAR, "high": MAX_YEAR})
+        y = None
+    limit = {"year": 1, "quarter": 4, "month": 12}.get(kind, 12)
+    try:
+        n = int(str(number).strip())
+        if not 1 <= n <= limit:
+            raise ValueError
+    except ValueError:
+        errors["number"] = ("error.invalid_choice", {})
+        n = None
+    if errors:
+        raise ValidationError(errors)
+    if kind == "year":
+        return Period(date(y, 1, 1), date(y, 12, 31))
+    if kind == "quarter":
+        first = 3 * (n - 1) + 1
+        return Period(date(y, first, 1), _month_end(y, first + 2))
+    return Period(date(y, n, 1), _month_end(y, n))
+
+
+def period_from_code(code: object) -> Period:
+    """The period a URL names: "2025", "2025-Q2" or "2025-03" (as `Period.code()` writes it)."""
+    text = str(code or "").strip().upper()
+    try:
+        if "-Q" in text:
+            year, number = text.split("-Q", 1)
+            return reporting_period("quarter", year, number)
+        if "-" in text:
+            year, number = text.split("-", 1)
+            return reporting_period("month", year, number)
+        return reporting_period("year", text)
+    except ValidationError:
+        raise ValidationError({"period": ("dashboard.error.bad_period", {"value": text[:20]})}) from None
 
 
 def default_period(today: date | None = None) -> Period:
-    """The last twelve whole months plus the current one."""
+    """The current calendar year."""
     today = today or date.today()
-    start = date(today.year - 1, today.month, 1)
-    return Period(start, today)
+    return reporting_period("year", today.year)
 
 
 def period(start: object, end: object) -> Period:
-    """A validated period from what a form or URL gave (dates or ISO text). Errors name the field:
-    `start`, `end`."""
+    """A validated reporting period from what a form or URL gave (dates or ISO text): it must be a
+    whole calendar year, quarter or month, else `dashboard.error.not_reporting_period` on `end`.
+    Errors name the field: `start`, `end`."""
     errors: dict[str, tuple[str, dict]] = {}
 
     def as_date(value: object, name: str) -> date | None:
@@ -116,8 +200,16 @@ def period(start: object, end: object) -> Period:
     if a and b:
         if a > b:
             errors["end"] = ("dashboard.error.end_before_start", {})
-        elif (b - a).days > MAX_PERIOD_DAYS:
-            errors["end"] = ("dashboard.error.period_too_long", {"years": MAX_PERIOD_DAYS // 366})
+        elif not MIN_YEAR <= a.year <= MAX_YEAR:
+            errors["start"] = ("dashboard.error.bad_year", {"low": MIN_YEAR, "high": MAX_YEAR})
+        else:
+            fixed = [
+                reporting_period("year", a.year),
+                reporting_period("quarter", a.year, (a.month - 1) // 3 + 1),
+                reporting_period("month", a.year, a.month),
+            ]
+            if Period(a, b) not in fixed:
+                errors["end"] = ("dashboard.error.not_reporting_period", {})
     if errors:
         raise ValidationError(errors)
     return Period(a, b)  # type: ignore[arg-type]
@@ -133,14 +225,18 @@ def dashboard_scope(
     action: str,
     roles: tuple[str, ...] = DASHBOARD_ROLES,
 ) -> tuple[int, ...]:
-    """The centre ids a dashboard may aggregate: the requested ones (all of the user's when None),
-    each of which must be one of the user's. Anything else is denied and audited."""
+    """The centre ids a dashboard may aggregate: the user's whole scope (when `requested` is None or
+    names all of it) or one single centre of it (issue 10: no arbitrary subsets, so that {A,B,C,D}
+    minus {B,C,D} cannot isolate a small unit). A centre outside the scope is denied and audited; a
+    subset of two or more centres short of the whole scope is a ValidationError on `centres`."""
     principal = require_role(principal, *roles, action=action)
     own = principal.centre_ids
     wanted = own if requested is None else frozenset(int(c) for c in requested)
     if not wanted <= own:
         record_now(principal, action, "denied", detail=f"centres {sorted(wanted - own)}")
         raise AccessDenied()
+    if len(wanted) > 1 and wanted != own:
+        raise ValidationError({"centres": ("dashboard.error.centre_subset", {})})
     if not wanted:
         return ()
     record_now(principal, "dashboard.view", "ok", detail=f"{action} centres {sorted(wanted)}")
@@ -182,7 +278,9 @@ _LOCK = threading.Lock()
 def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[F], F]:
     """Cache a dashboard service function whose first argument is the principal. The key is the
     database URL, the principal's scope and the remaining arguments (which must be hashable), never
-    the user id alone, and never shared across scopes. Entries expire after `ttl_seconds`."""
+    the user id alone, and never shared across scopes. Entries expire after `ttl_seconds`. Every
+    call records one `dashboard.view` audit row for the calling user, whether computed or served
+    from the cache."""
 
     def decorate(fn: F) -> F:
         store: OrderedDict = OrderedDict()
@@ -195,6 +293,7 @@ def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[
             settings = get_settings()
             key = (
                 settings.db_url,
+                data_version.total(settings.db_url),  # any write, on any replica, misses the cache
                 # what changes the figures besides the data: thresholds and configured files
                 (settings.disclosure_k, settings.disclosure_min_n, settings.ucla3_threshold),
                 (settings.reliability_file, settings.demo, settings.eq5d_value_set, settings.hba1c_risk),
@@ -205,9 +304,14 @@ def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[
             now = time.monotonic()
             with _LOCK:
                 hit = store.get(key)
-                if hit is not None and now - hit[0] < ttl_seconds:
+                fresh = hit is not None and now - hit[0] < ttl_seconds
+                if fresh:
                     store.move_to_end(key)
-                    return hit[1]
+            if fresh:
+                # A view served from the cache is still a view by this user: audited like a computed
+                # one (the computation audits inside the function; a hit audits here, once).
+                record_now(principal, "dashboard.view", "ok", detail=f"{fn.__name__} cached")
+                return hit[1]
             value = fn(principal, *args, **kwargs)
             with _LOCK:
                 store[key] = (now, value)

@@ -20,10 +20,11 @@ shown only when no programme row is hidden. Cost per participant (a mean) needs 
 
 The SROI calculator takes what the user typed (text or numbers), validates each field in the
 service (ValidationError with one key per field) and runs `domain.economics.sroi` and
-`sensitivity`. Its pre-filled quantities come from paired scores (enrolment baseline, time point
-0, against the latest follow-up of the same enrolment): people with a reliable improvement in
-UCLA-3 or SWEMWBS, with SD1 and r from `configured_reliability()`; without them, no quantity is
-pre-filled. No financial proxy is pre-filled: Lotsa ships none.
+`sensitivity`. Its pre-filled quantities are read from Centre outcomes' protected release for the
+same period, scope and programme (the reliable-change table: people with a reliable improvement in
+UCLA-3 or SWEMWBS at their latest follow-up, with SD1 and r from `configured_reliability()`), so
+the two pages cannot disagree or complete each other; without SD1 and r, or when Centre outcomes
+hides the cell, no quantity is pre-filled. No financial proxy is pre-filled: Lotsa ships none.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from domain.disclosure import TOTAL, DisclosureRules, count_cell, protect_counts
 from domain.economics import GLOBAL, SroiOutcome, cost_per_participant, qaly_gain, sensitivity
 from domain.eq5d import DIMENSIONS as EQ5D_DIMENSIONS
 from domain.eq5d import ValueSet, ValueSetError, load_value_set
-from domain.statistics import BETTER_DIRECTION, minimum_reliable_difference
+from domain.statistics import minimum_reliable_difference
 from services.audit import require_role
 from services.dashboards import (
     Figure,
@@ -52,7 +53,7 @@ from services.dashboards import (
     scoped_cache,
 )
 from services.errors import ServiceError, ValidationError
-from services.outcomes import t_interval
+from services.outcomes import centre_dashboard, t_interval
 from services.principal import Principal
 from settings import get_settings
 
@@ -350,43 +351,39 @@ def sroi_prefill(
 def _sroi_prefill(
     principal: Principal, start: date, end: date, programme_id: int | None, centre_ids: tuple[int, ...] | None
 ) -> tuple[Prefill, ...]:
-    centres = dashboard_scope(principal, centre_ids, action=ACTION, roles=ROLES)
-    rules = disclosure_rules()
-    reliability = configured_reliability()
-    enrolments = select(Enrolment.id).where(
-        col(Enrolment.centre_id).in_(centres), Enrolment.enrolled_on >= start, Enrolment.enrolled_on <= end
-    )
+    """Read from the same protected release as Centre outcomes (issue 10: one release per period and
+    scope, so the SROI pre-fill can never show a number Centre outcomes hides): the reliable-change
+    row of the instrument, with the latest follow-up of each enrolment whose baseline lies in the
+    period. The quantity is the published (perturbed) count of people improved, or nothing when that
+    cell is hidden there."""
+    dashboard_scope(principal, centre_ids, action=ACTION, roles=ROLES)
+    code = None
     if programme_id is not None:
-        enrolments = enrolments.where(Enrolment.programme_id == programme_id)
+        with read_session() as s:
+            code = s.exec(select(Programme.code).where(Programme.id == programme_id)).first()
+        if code is None:
+            raise ValidationError({"programme": ("economics.error.programme", {})})
+    board = centre_dashboard(principal, centre_ids, start, end, code, None)
+    reliability = configured_reliability()
+    paired = {r.score: r for r in board.paired}
+    reliable = {r.score: r for r in board.reliable}
     out = []
-    with read_session() as s:
-        for code in PREFILL_INSTRUMENTS:
-            params = reliability.get(code)
-            pairs = paired_scores(code, enrolments)
-            if params is None:
-                n = s.exec(select(func.count()).select_from(pairs)).one() if centres else 0
-                out.append(Prefill(code, None, WITHHELD, count_cell(int(n), rules), None, ""))
-                continue
-            threshold = minimum_reliable_difference(params.sd1, params.r)
-            gain = pairs.c.follow - pairs.c.base
-            improved = gain > threshold if BETTER_DIRECTION[code] == "higher" else -gain > threshold
-            n, k = (
-                s.exec(select(func.count(), func.sum(case((improved, 1), else_=0))).select_from(pairs)).one()
-                if centres
-                else (0, 0)
+    for instrument in PREFILL_INSTRUMENTS:
+        params = reliability.get(instrument)
+        row = reliable.get(instrument)
+        if params is None or row is None:
+            out.append(Prefill(instrument, None, WITHHELD, paired[instrument].n_followed, None, ""))
+            continue
+        out.append(
+            Prefill(
+                instrument,
+                int(row.improved) if row.improved.isdigit() else None,
+                row.improved,
+                row.n,
+                minimum_reliable_difference(params.sd1, params.r),
+                params.source + ("" if params.verified else " (unverified)"),
             )
-            k = int(k or 0)
-            shown = k == 0 or k >= rules.k
-            out.append(
-                Prefill(
-                    code,
-                    k if shown else None,
-                    count_cell(k, rules),
-                    count_cell(int(n), rules),
-                    threshold,
-                    params.source + ("" if params.verified else " (unverified)"),
-                )
-            )
+        )
     return tuple(out)
 
 

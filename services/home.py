@@ -22,8 +22,9 @@ from db.models import (
     User,
     utcnow,
 )
-from domain.disclosure import count_cell
+from domain.cellkey import published_count
 from services.audit import require_role
+from services.dashboards import disclosure_rules
 from services.principal import Principal
 from settings import get_settings
 
@@ -117,45 +118,53 @@ def connector_summary(principal: Principal, today: date | None = None) -> Connec
 
 
 def manager_centres(principal: Principal, today: date | None = None) -> list[CentreRow]:
-    """Per centre the manager serves: counts of people, small counts suppressed."""
+    """Per centre the manager serves: counts of people, 1..k-1 shown as "<k" with the configured k
+    (LOTSA_DISCLOSURE_K), larger counts perturbed by their cell keys like every dashboard count."""
     require_role(principal, "manager", action="home.manager")
+    rules = disclosure_rules()
     since = (today or date.today()) - timedelta(days=90)
     centres = tuple(principal.centre_ids)
     with read_session() as s:
         names = dict(
             s.exec(select(HealthCentre.id, HealthCentre.name).where(col(HealthCentre.id).in_(centres))).all()
         )
-        patients = dict(
-            s.exec(
-                select(Patient.centre_id, func.count())
-                .where(col(Patient.centre_id).in_(centres))
-                .group_by(Patient.centre_id)
+
+        def per_centre(people) -> dict[int, tuple[int, int]]:
+            """centre -> (people, sum of their record keys) from (centre, patient) pairs."""
+            sub = people.distinct().subquery()
+            rows = s.exec(
+                select(sub.c.cid, func.count(), func.coalesce(func.sum(Patient.record_key), 0))
+                .select_from(sub)
+                .join(Patient, Patient.id == sub.c.pid)
+                .group_by(sub.c.cid)
             ).all()
+            return {int(c): (int(n), int(k)) for c, n, k in rows}
+
+        patients = per_centre(
+            select(Patient.centre_id.label("cid"), Patient.id.label("pid")).where(
+                col(Patient.centre_id).in_(centres)
+            )
         )
-        screened = dict(
-            s.exec(
-                select(InstrumentResponse.centre_id, func.count(func.distinct(InstrumentResponse.patient_id)))
-                .where(
-                    col(InstrumentResponse.centre_id).in_(centres),
-                    InstrumentResponse.administered_on >= since,
-                )
-                .group_by(InstrumentResponse.centre_id)
-            ).all()
+        screened = per_centre(
+            select(
+                InstrumentResponse.centre_id.label("cid"), InstrumentResponse.patient_id.label("pid")
+            ).where(
+                col(InstrumentResponse.centre_id).in_(centres),
+                InstrumentResponse.administered_on >= since,
+            )
         )
-        referred = dict(
-            s.exec(
-                select(Referral.centre_id, func.count(func.distinct(Referral.patient_id)))
-                .where(col(Referral.centre_id).in_(centres), Referral.created_on >= since)
-                .group_by(Referral.centre_id)
-            ).all()
+        referred = per_centre(
+            select(Referral.centre_id.label("cid"), Referral.patient_id.label("pid")).where(
+                col(Referral.centre_id).in_(centres), Referral.created_on >= since
+            )
         )
+
+    def shown(counts: dict[int, tuple[int, int]], cid: int) -> str:
+        n, key_sum = counts.get(cid, (0, 0))
+        return published_count(n, key_sum, rules)[0]
+
     return [
-        CentreRow(
-            names[cid],
-            count_cell(patients.get(cid, 0)),
-            count_cell(screened.get(cid, 0)),
-            count_cell(referred.get(cid, 0)),
-        )
+        CentreRow(names[cid], shown(patients, cid), shown(screened, cid), shown(referred, cid))
         for cid in sorted(names, key=names.get)
     ]
 

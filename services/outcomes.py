@@ -39,13 +39,15 @@ from db.models import (
     FollowUp,
     HealthCentre,
     InstrumentResponse,
+    Patient,
     Programme,
     Referral,
     ReferralEvent,
     Service,
     TaxonomyTerm,
 )
-from domain.disclosure import TOTAL, DisclosureRules, count_cell, protect_counts, protect_mean, protect_rate
+from domain.cellkey import published_count
+from domain.disclosure import TOTAL, DisclosureRules, protect_counts, protect_mean, protect_rate
 from domain.spc import xmr
 from domain.statistics import BETTER_DIRECTION, minimum_reliable_difference
 from services.audit import require_role
@@ -236,42 +238,54 @@ def _pct(rate: float | None) -> str:
     return WITHHELD if rate is None else f"{round(100 * rate)} %"
 
 
-def _rate_figure(key: str, numerator: int, denominator: int, rules: DisclosureRules) -> Figure:
+def _shown(n: int, key_sum: int, rules: DisclosureRules) -> str:
+    """A count of people as published: "<k" for 1..k-1, else perturbed by its cell key."""
+    return published_count(n, key_sum, rules)[0]
+
+
+def rounded_rate(rate: float | None) -> float | None:
+    """A proportion as published: whole percent, never full precision (issue 10)."""
+    return None if rate is None else round(rate, 2)
+
+
+def rounded_mean(value: float | None) -> float | None:
+    """A mean, median or limit as published: one decimal."""
+    return None if value is None else round(value, 1)
+
+
+def _rate_figure(
+    key: str, numerator: int, denominator: int, rules: DisclosureRules, keys: tuple[int, int] = (0, 0)
+) -> Figure:
     protected = protect_rate(numerator, denominator, rules, protect_complement=True)
+    num_text, den_text = _shown(numerator, keys[0], rules), _shown(denominator, keys[1], rules)
     if protected is None:
-        return Figure(
-            key,
-            WITHHELD,
-            None,
-            f"outcomes.def.{key}",
-            count_cell(numerator, rules),
-            count_cell(denominator, rules),
-        )
+        return Figure(key, WITHHELD, None, f"outcomes.def.{key}", num_text, den_text)
+    rate = rounded_rate(protected.rate)
     return Figure(
         key,
-        _pct(protected.rate),
-        protected.rate,
+        _pct(rate),
+        rate,
         f"outcomes.def.{key}",
-        protected.numerator_text if protected.rate is not None else WITHHELD,
-        protected.denominator_text,
+        num_text if rate is not None else WITHHELD,
+        den_text,
     )
 
 
-def _count_figure(key: str, n: int, rules: DisclosureRules) -> Figure:
-    shown = count_cell(n, rules)
-    return Figure(key, shown, float(n) if shown == str(n) else None, f"outcomes.def.{key}")
+def _count_figure(key: str, n: int, rules: DisclosureRules, key_sum: int = 0) -> Figure:
+    text, value = published_count(n, key_sum, rules)
+    return Figure(key, text, None if value is None else float(value), f"outcomes.def.{key}")
 
 
 def _median_figure(key: str, histogram: Mapping[int, int], rules: DisclosureRules) -> Figure:
     n = sum(histogram.values())
     median = median_from_counts(histogram)
-    shown = None if median is None else protect_mean(n, float(median), rules)
+    shown = None if median is None else rounded_mean(protect_mean(n, float(median), rules))
     text = WITHHELD if shown is None else f"{shown:g}"
-    return Figure(key, text, shown, f"outcomes.def.{key}", extra={"n": count_cell(n, rules)})
+    return Figure(key, text, shown, f"outcomes.def.{key}")
 
 
-def _withheld_rate_figure(key: str, denominator: int, rules: DisclosureRules) -> Figure:
-    return Figure(key, WITHHELD, None, f"outcomes.def.{key}", WITHHELD, count_cell(denominator, rules))
+def _withheld_rate_figure(key: str, denominator: int, rules: DisclosureRules, key_sum: int = 0) -> Figure:
+    return Figure(key, WITHHELD, None, f"outcomes.def.{key}", WITHHELD, _shown(denominator, key_sum, rules))
 
 
 def _stage_texts(keys, counts: Mapping[str, int], rules: DisclosureRules) -> dict[str, str | None]:
@@ -296,24 +310,35 @@ def _shown_stages(keys, counts: Mapping[str, int], rules: DisclosureRules) -> di
     return {key: text is None for key, text in _stage_texts(keys, counts, rules).items()}
 
 
-def _protected_funnel(counts: Mapping[str, int], rules: DisclosureRules) -> tuple[FunnelStage, ...]:
-    """Each funnel stage as it may be drawn (see `_stage_texts`)."""
+def _protected_funnel(
+    counts: Mapping[str, int], rules: DisclosureRules, keys: Mapping[str, int] | None = None
+) -> tuple[FunnelStage, ...]:
+    """Each funnel stage as it may be drawn (see `_stage_texts`); shown stages are perturbed by
+    their cell keys."""
     texts = _stage_texts(FUNNEL_STAGES, counts, rules)
-    return tuple(
-        FunnelStage(key, str(counts[key]), counts[key])
-        if texts[key] is None
-        else FunnelStage(key, texts[key], None)
-        for key in FUNNEL_STAGES
-    )
+    out = []
+    for key in FUNNEL_STAGES:
+        if texts[key] is None:
+            text, value = published_count(counts[key], (keys or {}).get(key, 0), rules)
+            out.append(FunnelStage(key, text, value))
+        else:
+            out.append(FunnelStage(key, texts[key], None))
+    return tuple(out)
 
 
-def _ranked(rows: list[tuple[tuple[str, str, str], int]], rules: DisclosureRules) -> tuple[RankRow, ...]:
+def _ranked(rows: list[tuple[tuple[str, str, str], int, int]], rules: DisclosureRules) -> tuple[RankRow, ...]:
+    """The top activities or categories: the order and the suppression use the true counts, the
+    shown counts are perturbed by their cell keys."""
     top = sorted(rows, key=lambda r: (-r[1], r[0][0]))[:TOP_N]
-    protected = protect_counts({str(i): n for i, (_names, n) in enumerate(top)}, total=False, rules=rules)
-    return tuple(
-        RankRow(names, protected.text[str(i)], protected.values.get(str(i)))
-        for i, (names, _n) in enumerate(top)
-    )
+    protected = protect_counts({str(i): n for i, (_names, n, _k) in enumerate(top)}, total=False, rules=rules)
+    out = []
+    for i, (names, n, key_sum) in enumerate(top):
+        if str(i) in protected.values:
+            text, value = published_count(n, key_sum, rules)
+            out.append(RankRow(names, text, value))
+        else:
+            out.append(RankRow(names, protected.text[str(i)], None))
+    return tuple(out)
 
 
 # Choices for the filters ---------------------------------------------------------------------------
@@ -376,15 +401,13 @@ def centre_dashboard(
             sorted(s.exec(select(HealthCentre.name).where(col(HealthCentre.id).in_(centres))).all())
         )
         query = _Queries(s, centres, chosen, programme_id, rules, threshold, today)
-        screening = query.screening()
-        referral = query.referrals()
+        screening, screening_keys = query.screening()
+        referral, referral_keys = query.referrals()
+        people, people_keys = query.referred_people()
         funnel = _protected_funnel(
-            {
-                "screened": screening["screened"],
-                "lonely": screening["lonely_any"],
-                **query.referred_people(),
-            },
+            {"screened": screening["screened"], "lonely": screening["lonely_any"], **people},
             rules,
+            {"screened": screening_keys["screened"], "lonely": screening_keys["lonely_any"], **people_keys},
         )
         # The referral rates chain like the funnel (accepted ⊇ started ⊇ completed), and with one
         # referral per person they are nearly the funnel's own numbers: a rate is withheld when its
@@ -393,25 +416,54 @@ def centre_dashboard(
         chain = _shown_stages(("made", "accepted", "started", "completed"), referral, rules)
         hidden_people = {stage.key for stage in funnel if stage.value is None}
         referral_rates = tuple(
-            _rate_figure(key, referral[key], referral["made"], rules)
+            _rate_figure(
+                key, referral[key], referral["made"], rules, (referral_keys[key], referral_keys["made"])
+            )
             if chain[key] and key not in hidden_people
-            else _withheld_rate_figure(key, referral["made"], rules)
+            else _withheld_rate_figure(key, referral["made"], rules, referral_keys["made"])
             for key in ("accepted", "started", "completed")
         )
+        completed, due, completed_key, due_key = query.followups()
+        sk = screening_keys
         figures = (
-            _count_figure("screened", screening["screened"], rules),
-            _rate_figure("lonely_ucla3", screening["lonely_ucla3"], screening["with_ucla3"], rules),
-            _rate_figure("lonely_ons", screening["lonely_ons"], screening["with_ons"], rules),
-            _count_figure("referrals", referral["made"], rules),
+            _count_figure("screened", screening["screened"], rules, sk["screened"]),
+            _rate_figure(
+                "lonely_ucla3",
+                screening["lonely_ucla3"],
+                screening["with_ucla3"],
+                rules,
+                (sk["lonely_ucla3"], sk["with_ucla3"]),
+            ),
+            _rate_figure(
+                "lonely_ons",
+                screening["lonely_ons"],
+                screening["with_ons"],
+                rules,
+                (sk["lonely_ons"], sk["with_ons"]),
+            ),
+            _count_figure("referrals", referral["made"], rules, referral_keys["made"]),
             *referral_rates,
             _median_figure("days_to_referral", query.days_to_referral(), rules),
             _median_figure("days_to_attendance", query.days_to_attendance(), rules),
-            _rate_figure("followup_completion", *query.followups(), rules),
+            _rate_figure("followup_completion", completed, due, rules, (completed_key, due_key)),
         )
         reliability = configured_reliability()
         paired, reliable = [], []
+        wider = [
+            _Queries(s, c, p, prog, rules, threshold, today)
+            for c, p, prog in _containing_groups(
+                centres, tuple(sorted(principal.centre_ids)), chosen, programme_id
+            )
+        ]
         for score in SCORES:
             sums = query.paired(score, followup_months, reliability.get(score))
+            if sums["n_followed"] >= rules.min_n_for_rates:
+                sums["nested_too_close"] = any(
+                    0
+                    < other.paired(score, followup_months, None)["n_followed"] - sums["n_followed"]
+                    < rules.min_n_for_rates
+                    for other in wider
+                )
             paired.append(_paired_row(score, sums, rules))
             if score in reliability:
                 reliable.append(_reliable_row(score, sums, reliability[score], rules))
@@ -436,23 +488,50 @@ def centre_dashboard(
     )
 
 
+def _containing_groups(
+    centres: tuple[int, ...], scope: tuple[int, ...], chosen: Period, programme_id: int | None
+) -> list[tuple[tuple[int, ...], Period, int | None]]:
+    """The groups that contain this view's group and that the same user can also look at: the whole
+    scope (when one centre of several is shown), all programmes (when one is chosen), the quarter
+    and year (when a month or quarter is chosen), and their combinations. A mean is withheld when
+    one of them has between 1 and min_n - 1 more people (issue 10: two means of nested groups whose
+    sizes differ by one give that person's value)."""
+    centre_options = [centres] + ([scope] if len(scope) > 1 and centres != scope else [])
+    period_options = [chosen, *chosen.containing()]
+    programme_options = [programme_id] + ([None] if programme_id is not None else [])
+    return [
+        (c, p, prog)
+        for c in centre_options
+        for p in period_options
+        for prog in programme_options
+        if (c, p, prog) != (centres, chosen, programme_id)
+    ]
+
+
 def _paired_row(score: str, sums: dict, rules: DisclosureRules) -> PairedRow:
     n_base, n_fol = sums["n_baseline"], sums["n_followed"]
     split = protect_counts({"followed": n_fol, "lost": n_base - n_fol}, total=True, rules=rules)
     lost = protect_rate(n_base - n_fol, n_base, rules, protect_complement=True)
     mean = low = high = None
-    if n_fol >= 2 and protect_mean(n_fol, 0.0, rules) is not None:
-        mean, low, high = t_interval(n_fol, sums["sum_d"], sums["sum_d2"])
+    if n_fol >= 2 and protect_mean(n_fol, 0.0, rules) is not None and not sums.get("nested_too_close"):
+        mean, low, high = (rounded_mean(v) for v in t_interval(n_fol, sums["sum_d"], sums["sum_d2"]))
     return PairedRow(
         score=score,
         better=BETTER_DIRECTION[score],
-        n_baseline=split.text[TOTAL],
-        n_followed=split.text["followed"],
-        share_lost=None if lost is None else lost.rate,
+        n_baseline=_perturbed_text(split, TOTAL, n_base, sums.get("key_baseline", 0), rules),
+        n_followed=_perturbed_text(split, "followed", n_fol, sums.get("key_followed", 0), rules),
+        share_lost=None if lost is None else rounded_rate(lost.rate),
         mean_change=mean,
         ci_low=low,
         ci_high=high,
     )
+
+
+def _perturbed_text(protected, label, n: int, key_sum: int, rules: DisclosureRules) -> str:
+    """The text of one entry of a protected list: as suppressed, or the perturbed count when shown."""
+    if label in protected.values:
+        return _shown(n, key_sum, rules)
+    return protected.text[label]
 
 
 def _reliable_row(score: str, sums: dict, params, rules: DisclosureRules) -> ReliableRow:
@@ -468,14 +547,18 @@ def _reliable_row(score: str, sums: dict, params, rules: DisclosureRules) -> Rel
         shown = protected.values.get(key)
         if shown is None or TOTAL not in protected.values or n < rules.min_n_for_rates:
             return None
-        return shown / n
+        return rounded_rate(shown / n)
+
+    def text(label, key_name: str) -> str:
+        true_n = n if label is TOTAL else counts[label]
+        return _perturbed_text(protected, label, true_n, sums.get(key_name, 0), rules)
 
     return ReliableRow(
         score=score,
-        n=protected.text[TOTAL],
-        improved=protected.text["improved"],
-        no_change=protected.text["no_change"],
-        deteriorated=protected.text["deteriorated"],
+        n=text(TOTAL, "key_followed"),
+        improved=text("improved", "key_improved"),
+        no_change=text("no_change", "key_no_change"),
+        deteriorated=text("deteriorated", "key_deteriorated"),
         improved_share=share("improved"),
         no_change_share=share("no_change"),
         deteriorated_share=share("deteriorated"),
@@ -494,7 +577,7 @@ def _trend(monthly: Mapping[str, tuple[int, int]], chosen: Period, rules: Disclo
         lonely, n = monthly.get(month.strftime("%Y-%m"), (0, 0))
         protected = protect_rate(lonely, n, rules, protect_complement=True) if n else None
         if protected is not None and protected.rate is not None:
-            drawn.append((month, protected.rate))
+            drawn.append((month, rounded_rate(protected.rate)))
     hidden = len(months) - len(drawn)
     if len(drawn) < 2:
         return Trend(tuple(TrendPoint(m, v, (), None) for m, v in drawn), len(months), hidden)
@@ -571,37 +654,57 @@ class _Queries:
         )
         return ranked
 
-    def screening(self) -> dict[str, int]:
-        R = InstrumentResponse
-        screened = self.s.exec(
-            select(func.count(func.distinct(R.patient_id))).where(
+    def screening(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The counts and, for each, the sum of its people's record keys (domain.cellkey)."""
+        R, P = InstrumentResponse, Patient
+        people = (
+            select(R.patient_id.label("pid"))
+            .where(
                 col(R.centre_id).in_(self.centres),
                 col(R.instrument).in_(SCREENING_INSTRUMENTS),
                 R.administered_on >= self.p.start,
                 R.administered_on <= self.p.end,
                 self._in_programme(R.patient_id),
             )
+            .distinct()
+            .subquery()
+        )
+        screened, screened_key = self.s.exec(
+            select(func.count(), func.coalesce(func.sum(P.record_key), 0))
+            .select_from(people)
+            .join(P, P.id == people.c.pid)
         ).one()
         u = self._first_of("ucla3")
         o = self._first_of("ons_loneliness")
-        with_ucla3, lonely_ucla3 = self.s.exec(
-            select(
-                func.count(), func.coalesce(func.sum(case((u.c.total >= self.threshold, 1), else_=0)), 0)
-            ).where(u.c.rn == 1)
-        ).one()
-        with_ons, lonely_ons = self.s.exec(
-            select(
-                func.count(), func.coalesce(func.sum(case((o.c.band == ONS_LONELY_ANSWER, 1), else_=0)), 0)
-            ).where(o.c.rn == 1)
-        ).one()
+        u_lonely, o_lonely = u.c.total >= self.threshold, o.c.band == ONS_LONELY_ANSWER
+
+        def counted(sub, lonely):
+            return self.s.exec(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((lonely, 1), else_=0)), 0),
+                    func.coalesce(func.sum(P.record_key), 0),
+                    func.coalesce(func.sum(case((lonely, P.record_key), else_=0)), 0),
+                )
+                .select_from(sub)
+                .join(P, P.id == sub.c.patient_id)
+                .where(sub.c.rn == 1)
+            ).one()
+
+        with_ucla3, lonely_ucla3, with_ucla3_key, lonely_ucla3_key = counted(u, u_lonely)
+        with_ons, lonely_ons, with_ons_key, lonely_ons_key = counted(o, o_lonely)
         lonely_people = (
             select(u.c.patient_id.label("pid"))
-            .where(u.c.rn == 1, u.c.total >= self.threshold)
-            .union(select(o.c.patient_id).where(o.c.rn == 1, o.c.band == ONS_LONELY_ANSWER))
+            .where(u.c.rn == 1, u_lonely)
+            .union(select(o.c.patient_id).where(o.c.rn == 1, o_lonely))
             .subquery()
         )
-        lonely_any = self.s.exec(select(func.count()).select_from(lonely_people)).one()
-        return {
+        lonely_any, lonely_any_key = self.s.exec(
+            select(func.count(), func.coalesce(func.sum(P.record_key), 0))
+            .select_from(lonely_people)
+            .join(P, P.id == lonely_people.c.pid)
+        ).one()
+        counts = {
             "screened": int(screened),
             "with_ucla3": int(with_ucla3),
             "lonely_ucla3": int(lonely_ucla3),
@@ -609,6 +712,15 @@ class _Queries:
             "lonely_ons": int(lonely_ons),
             "lonely_any": int(lonely_any),
         }
+        keys = {
+            "screened": int(screened_key),
+            "with_ucla3": int(with_ucla3_key),
+            "lonely_ucla3": int(lonely_ucla3_key),
+            "with_ons": int(with_ons_key),
+            "lonely_ons": int(lonely_ons_key),
+            "lonely_any": int(lonely_any_key),
+        }
+        return counts, keys
 
     def monthly_lonely(self) -> dict[str, tuple[int, int]]:
         """Per 'YYYY-MM': (lonely, screened) at each patient's first UCLA-3 of that month."""
@@ -663,6 +775,7 @@ class _Queries:
             select(
                 R.id.label("id"),
                 R.patient_id.label("patient_id"),
+                Patient.record_key.label("rk"),
                 R.created_on.label("created_on"),
                 case(
                     (or_(col(R.status).in_(ACCEPTED_OR_LATER), func.coalesce(events.c.acc, 0) == 1), 1),
@@ -678,29 +791,40 @@ class _Queries:
                 events.c.first_in_progress,
             )
             .select_from(R)
+            .join(Patient, Patient.id == R.patient_id)
             .outerjoin(events, events.c.rid == R.id)
             .where(self._referrals_in_period())
             .subquery()
         )
         return flags
 
-    def referrals(self) -> dict[str, int]:
+    def referrals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Referral counts and their record-key sums (each referral keyed by its patient's key)."""
         f = self._referral_flags()
-        made, acc, sta, com = self.s.exec(
+        row = self.s.exec(
             select(
                 func.count(),
                 func.coalesce(func.sum(f.c.acc), 0),
                 func.coalesce(func.sum(f.c.sta), 0),
                 func.coalesce(func.sum(f.c.com), 0),
+                func.coalesce(func.sum(f.c.rk), 0),
+                func.coalesce(func.sum(f.c.acc * f.c.rk), 0),
+                func.coalesce(func.sum(f.c.sta * f.c.rk), 0),
+                func.coalesce(func.sum(f.c.com * f.c.rk), 0),
             )
         ).one()
-        return {"made": int(made), "accepted": int(acc), "started": int(sta), "completed": int(com)}
+        names = ("made", "accepted", "started", "completed")
+        return (
+            {n: int(v) for n, v in zip(names, row[:4], strict=True)},
+            {n: int(v) for n, v in zip(names, row[4:], strict=True)},
+        )
 
-    def referred_people(self) -> dict[str, int]:
+    def referred_people(self) -> tuple[dict[str, int], dict[str, int]]:
         f = self._referral_flags()
         people = (
             select(
                 f.c.patient_id,
+                func.max(f.c.rk).label("rk"),
                 func.max(f.c.acc).label("acc"),
                 func.max(f.c.sta).label("sta"),
                 func.max(f.c.com).label("com"),
@@ -708,15 +832,23 @@ class _Queries:
             .group_by(f.c.patient_id)
             .subquery()
         )
-        referred, acc, sta, com = self.s.exec(
+        row = self.s.exec(
             select(
                 func.count(),
                 func.coalesce(func.sum(people.c.acc), 0),
                 func.coalesce(func.sum(people.c.sta), 0),
                 func.coalesce(func.sum(people.c.com), 0),
+                func.coalesce(func.sum(people.c.rk), 0),
+                func.coalesce(func.sum(people.c.acc * people.c.rk), 0),
+                func.coalesce(func.sum(people.c.sta * people.c.rk), 0),
+                func.coalesce(func.sum(people.c.com * people.c.rk), 0),
             )
         ).one()
-        return {"referred": int(referred), "accepted": int(acc), "started": int(sta), "completed": int(com)}
+        names = ("referred", "accepted", "started", "completed")
+        return (
+            {n: int(v) for n, v in zip(names, row[:4], strict=True)},
+            {n: int(v) for n, v in zip(names, row[4:], strict=True)},
+        )
 
     def days_to_referral(self) -> dict[int, int]:
         """Histogram of days from the patient's first screening (any time up to the referral) to
@@ -748,20 +880,27 @@ class _Queries:
 
     # Follow-up.
 
-    def followups(self) -> tuple[int, int]:
-        F = FollowUp
+    def followups(self) -> tuple[int, int, int, int]:
+        """(completed, due, and their record-key sums)."""
+        F, P = FollowUp, Patient
         due_until = min(self.p.end, self.today)
         where = [
             col(F.centre_id).in_(self.centres),
             F.due_on >= self.p.start,
             F.due_on <= due_until,
         ]
-        query = select(func.coalesce(func.sum(case((F.status == "completed", 1), else_=0)), 0), func.count())
+        done = F.status == "completed"
+        query = select(
+            func.coalesce(func.sum(case((done, 1), else_=0)), 0),
+            func.count(),
+            func.coalesce(func.sum(case((done, P.record_key), else_=0)), 0),
+            func.coalesce(func.sum(P.record_key), 0),
+        ).join(P, P.id == F.patient_id)
         if self.programme_id is not None:
             query = query.join(Enrolment, Enrolment.id == F.enrolment_id)
             where.append(Enrolment.programme_id == self.programme_id)
-        completed, due = self.s.exec(query.where(*where)).one()
-        return int(completed), int(due)
+        completed, due, completed_key, due_key = self.s.exec(query.where(*where)).one()
+        return int(completed), int(due), int(completed_key), int(due_key)
 
     # Paired change and reliable change.
 
@@ -821,12 +960,16 @@ class _Queries:
                 .subquery()
             )
         b, f = aliased(R), aliased(R)
+        P = Patient
         d = self._score_value(f, score) - self._score_value(b, score)
+        followed = f.id.is_not(None)
         columns = [
             func.count(b.id),
             func.count(f.id),
             func.coalesce(func.sum(d), 0.0),
             func.coalesce(func.sum(d * d), 0.0),
+            func.coalesce(func.sum(P.record_key), 0),
+            func.coalesce(func.sum(case((followed, P.record_key), else_=0)), 0),
         ]
         if params is not None:
             m = minimum_reliable_difference(params.sd1, params.r)
@@ -835,11 +978,14 @@ class _Queries:
             columns += [
                 func.coalesce(func.sum(case((good, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((bad, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((good, P.record_key), else_=0)), 0),
+                func.coalesce(func.sum(case((bad, P.record_key), else_=0)), 0),
             ]
         query = (
             select(*columns)
             .select_from(base_ids)
             .join(b, b.id == base_ids.c.id)
+            .join(P, P.id == b.patient_id)
             .outerjoin(follow_ids, follow_ids.c.eid == base_ids.c.eid)
             .outerjoin(f, f.id == follow_ids.c.id)
         )
@@ -849,33 +995,40 @@ class _Queries:
             "n_followed": int(row[1]),
             "sum_d": float(row[2]),
             "sum_d2": float(row[3]),
+            "key_baseline": int(row[4]),
+            "key_followed": int(row[5]),
         }
         if params is not None:
-            out["improved"], out["deteriorated"] = int(row[4]), int(row[5])
+            out["improved"], out["deteriorated"] = int(row[6]), int(row[7])
             out["no_change"] = out["n_followed"] - out["improved"] - out["deteriorated"]
+            out["key_improved"], out["key_deteriorated"] = int(row[8]), int(row[9])
+            out["key_no_change"] = out["key_followed"] - out["key_improved"] - out["key_deteriorated"]
         return out
 
     # Activities.
 
     def activities(self) -> tuple[list, list]:
         R, S = Referral, Service
+        P = Patient
         by_service = self.s.exec(
-            select(S.name, func.count())
+            select(S.name, func.count(), func.coalesce(func.sum(P.record_key), 0))
             .select_from(R)
+            .join(P, P.id == R.patient_id)
             .join(S, S.id == R.service_id)
             .where(self._referrals_in_period())
             .group_by(S.id, S.name)
         ).all()
         T, A = TaxonomyTerm, Attribute
         by_category = self.s.exec(
-            select(T.name_sv, T.name_da, T.name_en, func.count())
+            select(T.name_sv, T.name_da, T.name_en, func.count(), func.coalesce(func.sum(P.record_key), 0))
             .select_from(R)
+            .join(P, P.id == R.patient_id)
             .join(A, A.service_id == R.service_id)
             .join(T, and_(T.id == A.taxonomy_term_id, T.taxonomy == "category"))
             .where(self._referrals_in_period())
             .group_by(T.id, T.name_sv, T.name_da, T.name_en)
         ).all()
         return (
-            [((name, name, name), int(n)) for name, n in by_service],
-            [((sv, da, en), int(n)) for sv, da, en, n in by_category],
+            [((name, name, name), int(n), int(k)) for name, n, k in by_service],
+            [((sv, da, en), int(n), int(k)) for sv, da, en, n, k in by_category],
         )

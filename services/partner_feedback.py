@@ -49,7 +49,7 @@ from domain.disclosure import (
 from domain.statistics import BETTER_DIRECTION
 from services.audit import record_now, require_role
 from services.dashboards import disclosure_rules, period, scoped_cache
-from services.errors import AccessDenied
+from services.errors import AccessDenied, ValidationError
 from services.health_economics import paired_scores
 from services.principal import Principal
 
@@ -104,6 +104,8 @@ def feedback(
             principal, ACTION, "denied", detail=f"organizations {sorted(wanted - principal.organization_ids)}"
         )
         raise AccessDenied()
+    if len(wanted) > 1 and wanted != principal.organization_ids:  # whole scope or one (issue 10)
+        raise ValidationError({"organizations": ("dashboard.error.centre_subset", {})})
     return _feedback(principal, chosen.start, chosen.end, tuple(sorted(wanted)))
 
 
@@ -118,6 +120,7 @@ def _ci(n: int, total: float, squares: float, confidence: float = 0.95) -> tuple
 def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...]) -> FeedbackView:
     record_now(principal, "dashboard.view", "ok", detail=f"{ACTION} organizations {list(orgs)}")
     rules = disclosure_rules()
+    chosen = period(start, end)
     in_scope = and_(
         col(Service.organization_id).in_(orgs),
         Referral.created_on >= start,
@@ -141,15 +144,35 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
             .where(in_scope, col(Referral.status).in_(STATUS_GROUPS["declined"]))
             .group_by(Referral.outcome_reason)
         ).all()
-        enrolments = (
-            select(Enrolment.id)
-            .join(
-                Referral,
-                and_(Referral.patient_id == Enrolment.patient_id, Referral.centre_id == Enrolment.centre_id),
+
+        def started_enrolments(in_scope):
+            return (
+                select(Enrolment.id)
+                .join(
+                    Referral,
+                    and_(
+                        Referral.patient_id == Enrolment.patient_id, Referral.centre_id == Enrolment.centre_id
+                    ),
+                )
+                .join(Service, Service.id == Referral.service_id)
+                .where(in_scope, col(Referral.status).in_(STARTED))
             )
-            .join(Service, Service.id == Referral.service_id)
-            .where(in_scope, col(Referral.status).in_(STARTED))
-        )
+
+        enrolments = started_enrolments(in_scope)
+        # The same organisations over the quarter and year that contain this period (issue 10): a
+        # mean is withheld when one of them has 1..min_n-1 more people, since the two means together
+        # would give those people's values (a partner may know who they are).
+        wider = [
+            started_enrolments(
+                and_(
+                    col(Service.organization_id).in_(orgs),
+                    Referral.created_on >= p.start,
+                    Referral.created_on <= p.end,
+                    Referral.status != "entered-in-error",
+                )
+            )
+            for p in chosen.containing()
+        ]
         outcome_rows = []
         for code in OUTCOME_INSTRUMENTS:
             pairs = paired_scores(code, enrolments)
@@ -157,7 +180,14 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
             n, total, squares = s.exec(
                 select(func.count(), func.sum(diff), func.sum(diff * diff)).select_from(pairs)
             ).one()
-            outcome_rows.append((code, int(n or 0), float(total or 0), float(squares or 0)))
+            n = int(n or 0)
+            too_close = n >= rules.min_n_for_rates and any(
+                0
+                < int(s.exec(select(func.count()).select_from(paired_scores(code, w))).one() or 0) - n
+                < rules.min_n_for_rates
+                for w in wider
+            )
+            outcome_rows.append((code, 0 if too_close else n, float(total or 0), float(squares or 0), n))
 
     activity_names: dict[str, str] = {}
     cells: dict[tuple[str, str], int] = {}
@@ -182,9 +212,11 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
         else None
     )
     outcomes = []
-    for code, n, total, squares in outcome_rows:
+    for code, n, total, squares, people in outcome_rows:
         mean = low = high = None
         if n > 1 and protect_mean(n, total / n, rules) is not None:
-            mean, low, high = _ci(n, total, squares)
-        outcomes.append(OutcomeSummary(code, count_cell(n, rules), mean, low, high, BETTER_DIRECTION[code]))
+            mean, low, high = (round(v, 1) for v in _ci(n, total, squares))  # never full precision
+        outcomes.append(
+            OutcomeSummary(code, count_cell(people, rules), mean, low, high, BETTER_DIRECTION[code])
+        )
     return FeedbackView(names, activity_names, table, reasons, tuple(outcomes))

@@ -210,7 +210,7 @@ def tables(draw):
 margins = st.tuples(st.booleans(), st.booleans(), st.booleans())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(tables(), margins, st.integers(2, 8))
 def test_protected_tables_are_safe(cells, flags, k):
     rules = DisclosureRules(k=k)

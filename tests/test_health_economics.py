@@ -20,6 +20,7 @@ from db.models import AuditEvent, CoachingContact, Enrolment, InstrumentResponse
 from locales import translate
 from services import health_economics as he
 from services.errors import AccessDenied, ValidationError
+from services.outcomes import centre_dashboard
 from tests.factories import make_world
 
 START, END = date(2025, 1, 1), date(2025, 12, 31)
@@ -214,18 +215,25 @@ def test_sroi_validation_names_each_field(world):
         he.calculate_sroi(world.principals["partner"], _sroi_input())
 
 
-@pytest.mark.parametrize(("improved", "expected"), [(6, 6), (3, None)])
-def test_prefill_counts_reliable_improvement(world, tmp_path, monkeypatch, improved, expected):
+@pytest.mark.parametrize(("improved", "same", "expected"), [(8, 0, 8), (6, 2, None), (3, 2, None)])
+def test_prefill_counts_reliable_improvement(world, tmp_path, monkeypatch, improved, same, expected):
+    """The pre-fill is Centre outcomes' published cell (issue 10): 6 improved next to 2 unchanged is
+    hidden there (the 2 would follow from 8 - 6), so it is not pre-filled here either."""
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)  # exact numbers for this hand check
     path = tmp_path / "reliability.json"
     # Made-up SD1 and r for this test only: minimum reliable difference 1.96 x 1 x sqrt(2) x sqrt(0.5) = 1.96
     path.write_text(json.dumps({"instruments": {"ucla3": {"sd1": 1.0, "r": 0.5, "source": "test"}}}))
     monkeypatch.setenv("LOTSA_RELIABILITY_FILE", str(path))
-    plant(world, ucla_improved=improved, ucla_same=2)
+    plant(world, ucla_improved=improved, ucla_same=same)
     (ucla, swemwbs) = he.sroi_prefill(world.principals["manager"], START, END)
     assert math.isclose(ucla.threshold, 1.96)
     assert ucla.quantity == expected
-    assert ucla.text == ("<5" if expected is None else str(expected))
-    assert ucla.paired == str(improved + 2)
+    board = centre_dashboard(world.principals["manager"], None, START, END)
+    (row,) = board.reliable
+    assert ucla.text == row.improved  # the same published cell as Centre outcomes
+    assert ucla.paired == row.n
+    if expected is not None:
+        assert row.n == str(improved + same)
     assert swemwbs.threshold is None and swemwbs.quantity is None  # not configured
 
 
