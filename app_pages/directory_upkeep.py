@@ -10,6 +10,7 @@ from components.confirm import ask, confirm_dialog, pop_notice, push_notice
 from components.directory_filters import escape_md
 from components.i18n import show_service_error, t
 from components.session import guard
+from domain.markdown_safety import mailto_link, tel_link
 from services.directory_edit import (
     MODERATORS,
     awaiting_approval,
@@ -29,7 +30,7 @@ from settings import get_settings
 
 principal = guard("directory_upkeep")
 moderator = principal.role in MODERATORS
-SHOWN = 50
+SHOWN = 20  # rows per list: national size has thousands waiting; the counts say how many
 PAYLOAD_LABELS = {
     "contact_name": "edit.contact_name",
     "contact_phone": "suggest.contact_phone_long",
@@ -63,9 +64,9 @@ def _verified(row) -> str:
 def _contact(row) -> str:
     parts = [escape_md(row.contact_name or "")]
     if row.contact_phone:
-        parts.append(f"[{escape_md(row.contact_phone)}](tel:{row.contact_phone.replace(' ', '')})")
+        parts.append(tel_link(row.contact_phone))
     if row.contact_email:
-        parts.append(escape_md(row.contact_email))
+        parts.append(mailto_link(row.contact_email))
     return " · ".join(p for p in parts if p) or t("activity.no_contact")
 
 

@@ -22,7 +22,6 @@ from streamlit.testing.v1 import AppTest
 
 from bench.bench_pages import DATA, RESULTS, ROOT, _user_id, prepare
 from db.engine import dispose_all, read_session, write_session
-from db.migrate import upgrade
 from db.models import HealthCentre, Patient, User
 from domain.security import hash_password
 
@@ -100,17 +99,12 @@ def pages(patient: int) -> dict[str, tuple[str | None, str, dict[str, str]]]:
 
 
 def migrate(url: str) -> None:
-    """Bring a database generated earlier to the head. One made while 0009 was still an empty
-    placeholder (as were 0006-0012 then) is stamped back to 0005 and migrated again."""
-    from alembic import command
-    from sqlalchemy import inspect
+    """Bring a database generated earlier to the current models (see bench/schema_catch_up.py)."""
+    from bench.schema_catch_up import catch_up
 
-    from db.engine import get_engine
-    from db.migrate import alembic_config
-
-    if "data_version" not in inspect(get_engine(url)).get_table_names():
-        command.stamp(alembic_config(url), "0005", purge=True)
-    upgrade(url)
+    added = catch_up(url)
+    if added:
+        print(f"  caught up {url}: {', '.join(added)}", flush=True)
 
 
 def measure(size: str) -> dict[str, dict[str, float]]:

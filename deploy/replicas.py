@@ -74,8 +74,10 @@ backend streamlit
 
 
 def replica_command(port: int) -> list[str]:
+    # serve.py wraps app.py with the session-cookie routes; older checkouts have only app.py.
+    script = ROOT / "serve.py" if (ROOT / "serve.py").exists() else ROOT / "app.py"
     return [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(script),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip

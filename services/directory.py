@@ -52,6 +52,9 @@ MAX_KM = 500.0
 KM_PER_DEGREE = 111.195  # mean Earth radius × π / 180
 TIMETABLE_CAP = 300
 MAP_LIMIT = 10_000
+# Above MAP_LIMIT the map shows counts per grid cell; a screen-sized map cannot show more cells than
+# this apart, and each cell is a feature the browser receives on every rerun (payload, render time).
+CELL_LIMIT = 2_000
 
 _CODE_RE = re.compile(r"^[a-z0-9_]{1,64}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -279,8 +282,12 @@ SC = Schedule.__table__
 CAP = ServiceCapacity.__table__
 
 
-def _public() -> ColumnElement:
-    return and_(S.c.status == "active", S.c.approval_status == "approved")
+def _public(indexed: bool = True) -> ColumnElement:
+    """Active and approved. `indexed=False` writes it so no index is picked for it (`status || ''`):
+    when a bounding box narrows far more, SQLite (without statistics) must start from the places."""
+    if indexed:
+        return and_(S.c.status == "active", S.c.approval_status == "approved")
+    return and_(S.c.status.concat("") == "active", S.c.approval_status.concat("") == "approved")
 
 
 def _point_location_id():
@@ -328,9 +335,11 @@ def _term_ids(session, taxonomy: str, codes: tuple[str, ...]) -> list[int]:
 
 
 def _has_term(term_ids: list[int]) -> ColumnElement:
+    """Tagged with one of the terms: the term's activities from the (term, service) index, so a
+    category narrows the search instead of being checked on every public activity."""
     if not term_ids:
         return false()
-    return exists().where(A.c.service_id == S.c.id, A.c.taxonomy_term_id.in_(term_ids))
+    return S.c.id.in_(select(A.c.service_id).where(A.c.taxonomy_term_id.in_(term_ids)))
 
 
 def _like_any(column, token: str, sqlite: bool) -> ColumnElement:
@@ -431,6 +440,7 @@ def _build(session, flt: DirectoryFilter, today: date) -> _Query:
         )
         where.append(S.c.id.in_(in_box))
         where.append(geo.d2() <= dlat * dlat)
+        where[0] = _public(indexed=False)
     return _Query(where, geo, needs_location, sqlite)
 
 
@@ -511,19 +521,21 @@ def search(
     with read_session() as s:
         query = _build(s, flt, today)
         sort_by_distance = flt.sort == "distance" and query.geo is not None
-        # One pass for the page and the total (a window count), so the filter runs once.
-        found = s.execute(
-            select(S.c.id, func.count().over().label("total"))
-            .select_from(_from(query.needs_location or sort_by_distance))
-            .where(*query.where)
-            .order_by(*_order(flt, query))
-            .limit(page_size)
-            .offset(page * page_size)
-        ).all()
-        ids = [r.id for r in found]
-        if found:
-            total = int(found[0].total)
-        else:  # past the last page (or nothing matches): count on its own
+        # The page, then the total on its own: a window count would make SQL read every match
+        # before the first 25, where the page alone walks the (status, approval, name) index.
+        ids = list(
+            s.scalars(
+                select(S.c.id)
+                .select_from(_from(query.needs_location or sort_by_distance))
+                .where(*query.where)
+                .order_by(*_order(flt, query))
+                .limit(page_size)
+                .offset(page * page_size)
+            )
+        )
+        if page == 0 and len(ids) < page_size:
+            total = len(ids)
+        else:
             counted = select(func.count()).select_from(_from(query.needs_location)).where(*query.where)
             total = int(s.execute(counted).scalar_one())
         rows = _rows(s, ids, query.geo, lang, today)
@@ -838,9 +850,11 @@ def map_points(
     lang: str = "sv",
     today: date | None = None,
     cell_deg: float = 0.05,
+    cell_limit: int = CELL_LIMIT,
 ) -> MapData:
     """Compact map rows: id, lat, lon, category code and name; above `limit` activities, counts
-    per grid cell (about 5 km) instead, so a render never carries more than `limit` features."""
+    per grid cell (from about 5 km, doubled until at most min(limit, cell_limit) cells) instead, so
+    a render never carries more than that many features."""
     today = today or date.today()
     with read_session() as s:
         query = _build(s, flt, today)
@@ -899,7 +913,7 @@ def map_points(
                     .group_by(gy, gx)
                 )
             ]
-            if len(cells) <= limit or size > 10:
+            if len(cells) <= min(limit, cell_limit) or size > 10:
                 break
             size *= 2
     return MapData("cells", on_map, total - on_map, [], cells, cell_km=round(size * KM_PER_DEGREE, 1))

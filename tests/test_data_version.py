@@ -89,3 +89,30 @@ def test_a_versioned_cache_sees_a_write_made_by_another_replica(db_url):
     assert names("Gam") == ["Gammalby"] and len(calls) == 1  # served from the cache
     _rename(db_url, "Gammalby", "Gamlestad")
     assert names("Gam") == ["Gamlestad"] and len(calls) == 2  # the other replica's write is seen at once
+
+
+def test_the_dashboard_cache_misses_after_a_write_on_another_replica(db_url):
+    from services.dashboards import scoped_cache
+    from tests.factories import make_world
+
+    manager = make_world().principals["manager"]
+    calls = []
+
+    @scoped_cache(ttl_seconds=3600)
+    def figure(principal, name: str) -> int:
+        calls.append(name)
+        with read_session() as s:
+            return s.exec(text("SELECT count(*) FROM municipality")).scalar_one()
+
+    first = figure(manager, "x")
+    assert figure(manager, "x") == first and len(calls) == 1  # served from the cache
+    engine = unpooled_engine(db_url)
+    with engine.begin() as conn:  # "another replica" adds a municipality
+        conn.execute(
+            text(
+                "INSERT INTO municipality (code, name, country, region_name, latitude, longitude) "
+                "VALUES ('9996', 'Nyby', 'SE', 'R', 59.0, 18.0)"
+            )
+        )
+    engine.dispose()
+    assert figure(manager, "x") == first + 1 and len(calls) == 2

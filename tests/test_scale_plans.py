@@ -171,3 +171,41 @@ def test_awaiting_approval_is_capped_and_counted(db_url):
             )
     assert [r.name for r in awaiting_approval(manager, limit=3)] == ["Pending 0", "Pending 1", "Pending 2"]
     assert awaiting_count(manager) == 7
+
+
+def _first_patient_of(url: str, centres) -> int:
+    with get_engine(url).connect() as conn:
+        return conn.execute(
+            text("SELECT id FROM patient WHERE centre_id = :c ORDER BY id LIMIT 1"), {"c": min(centres)}
+        ).scalar_one()
+
+
+def test_no_page_query_scans_a_large_table(demo):
+    from services.directory import DirectoryFilter, search, timetable
+    from services.matching import suggest
+    from services.privacy import anonymisable
+    from services.signposting import my_signpostings
+
+    connector = authenticate("demo-connector", DEMO_PASSWORD)
+    admin = authenticate("demo-admin", DEMO_PASSWORD)
+    # Not here: free-text search (still a LIKE over every public activity: not yet full-text
+    # indexed), the map (bounded by MAP_LIMIT points or grid cells by design, and cached by data
+    # version) and the admin user list (every account, by design of its page).
+    volunteer = authenticate("demo-volunteer", DEMO_PASSWORD)
+    patient = _first_patient_of(demo, connector.centre_ids)
+    runs = {
+        "signposting list": lambda: my_signpostings(volunteer, limit=20),
+        "privacy: past retention": lambda: anonymisable(admin),
+        "matching": lambda: suggest(connector, patient),
+        "matching, online": lambda: suggest(connector, patient, mode="online"),
+        "directory, category": lambda: search.uncached(DirectoryFilter(categories=("walking",))),
+        "directory, near a centre": lambda: search.uncached(
+            DirectoryFilter(centre_id=min(connector.centre_ids), max_km=2.0, sort="distance")
+        ),
+        "week view": lambda: timetable.uncached(DirectoryFilter(), date.today()),
+    }
+    problems = {}
+    for name, run in runs.items():
+        if scans := full_scans(demo, run):
+            problems[name] = scans
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
