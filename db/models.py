@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -77,7 +77,10 @@ class Service(SQLModel, table=True):
 
     __table_args__ = (  # migration 0009: the upkeep page's stale list and approval queue
         Index("ix_service_upkeep", "status", "approval_status", "assured_date"),
+        Index("ix_service_org_upkeep", "organization_id", "status", "approval_status", "assured_date"),
         Index("ix_service_pending", "approval_status", "created_at"),
+        # The directory's default order (by name) walked in the index, not sorted per request.
+        Index("ix_service_public_name", "status", "approval_status", text("lower(name)"), "id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
@@ -111,6 +114,8 @@ class Service(SQLModel, table=True):
 class Location(SQLModel, table=True):
     """HSDS location: a physical meeting place or a virtual one (a URL)."""
 
+    # Migration 0009: places inside a bounding box (search near a point, matching).
+    __table_args__ = (Index("ix_location_lat_lon", "latitude", "longitude"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
     organization_id: Optional[int] = Field(default=None, foreign_key="organization.id", index=True)
@@ -385,7 +390,11 @@ class Patient(SQLModel, table=True):
     """A pseudonymous patient. Identity (personnummer/CPR, name, phone) is encrypted in
     `identity_enc`; `identity_hash` is an HMAC of the normalised national id for lookup."""
 
-    __table_args__ = (Index("ix_patient_centre", "centre_id", "id"),)
+    __table_args__ = (
+        Index("ix_patient_centre", "centre_id", "id"),
+        # Migration 0009: the privacy page's patients past the retention period (the oldest few).
+        Index("ix_patient_retention", "anonymised_at", "created_at"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     pseudonym: str = Field(max_length=20, unique=True)
     centre_id: int = Field(foreign_key="health_centre.id")
@@ -614,6 +623,8 @@ class UnmetNeed(SQLModel, table=True):
 class Signposting(SQLModel, table=True):
     """A volunteer community connector's signposting, with no identity."""
 
+    # Migration 0009: a user's own entries, newest first.
+    __table_args__ = (Index("ix_signposting_user", "user_id", "logged_on", "id"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     logged_on: date
     setting: str = Field(max_length=32)
