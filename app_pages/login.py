@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import session
+from components import routing, session
 from components.client import client_id
 from components.i18n import error_text, t
 from components.language import language_picker
@@ -17,6 +17,8 @@ st.caption(t("login.tagline"))
 notice = session.pop_notice()
 if notice:
     st.info(t(notice))
+if routing.requested_title():
+    st.caption(t("login.continue_to", page=routing.requested_title()))
 
 if get_settings().demo:
     with st.container(border=True):

@@ -18,6 +18,7 @@ from components.i18n import t
 from components.navigation import LOGIN_PAGE, PAGES, PUBLIC
 
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_REQUESTED = "auth_requested_page"
 
 
 def requested_path() -> str | None:
@@ -34,8 +35,10 @@ def url_path(spec) -> str:
 
 
 def login_gates(public_paths: set[str]) -> list[st.Page]:
-    """Hidden pages at every protected address that show the login form."""
+    """Hidden pages at every protected address that show the login form; remembers the title of
+    the one the visitor asked for, for the login page to name (`requested_title`)."""
     gates: dict[str, st.Page] = {}
+    asked = requested_path()
     for spec in PAGES:
         path = url_path(spec)
         if PUBLIC in spec.roles or path in public_paths or path in gates or path == "login":
@@ -43,18 +46,19 @@ def login_gates(public_paths: set[str]) -> list[st.Page]:
         gates[path] = st.Page(
             LOGIN_PAGE.path, title=t("page.login"), icon=LOGIN_PAGE.icon, url_path=path, visibility="hidden"
         )
+        if path == asked:
+            st.session_state[_REQUESTED] = f"page.{spec.key}"
     return list(gates.values())
 
 
-def requested_title(known: list[st.Page]) -> str | None:
+def requested_title() -> str | None:
     """The translated title of the protected page a logged-out visitor asked for, if any."""
-    path = requested_path()
-    if path is None:
-        return None
-    for spec in PAGES:
-        if url_path(spec) == path and PUBLIC not in spec.roles:
-            return t(f"page.{spec.key}")
-    return None
+    key = st.session_state.get(_REQUESTED)
+    return t(key) if key else None
+
+
+def forget_requested() -> None:
+    st.session_state.pop(_REQUESTED, None)
 
 
 def _not_found() -> None:

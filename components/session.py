@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from components import session_cookie
+from components import routing, session_cookie
 from components.i18n import t
 from components.navigation import allowed
 from db.models import utcnow
@@ -43,6 +43,7 @@ def start(principal: Principal, *, sso: bool = False) -> None:
     st.session_state[_SSO] = sso
     st.session_state[_COOKIE_TRIED] = True  # the cookie this tab arrived with is no longer wanted
     st.session_state["lang"] = principal.language
+    routing.forget_requested()  # the page asked for before login is where this run lands
 
 
 def end(notice: str | None = None) -> None:

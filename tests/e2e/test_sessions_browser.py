@@ -184,6 +184,8 @@ def test_deep_link_lands_on_the_requested_page_with_its_query(session_server, co
     _open(page, f"{session_server.base_url}/patients?country=DK")
     assert _heading(page, "login.title").count() == 1
     assert _logout_button(page).count() == 0
+    patients = translate("page.patients", LANG)
+    assert page.get_by_text(translate("login.continue_to", LANG, page=patients)).count() == 1
     _log_in(page)
     assert page.url.split("?")[0].endswith("/patients"), page.url
     assert "country=DK" in page.url
