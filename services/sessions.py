@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete
 from sqlmodel import Session, col, select, update
 
 from db.engine import read_session, write_session
@@ -108,6 +109,7 @@ def begin(
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             raise ValueError("no active user")
+        _drop_dead_rows(session, user_id, now)
         row = BrowserSession(
             user_id=user_id,
             handoff_hash=_hash(handoff),
@@ -120,6 +122,19 @@ def begin(
         session.add(row)
         session.flush()
         return Started(session_id=row.id, handoff=handoff)
+
+
+def _drop_dead_rows(session: Session, user_id: int, now: datetime) -> None:
+    """Keep the table small: a login deletes the user's rows that ended or expired over a day ago
+    (their ends are in the audit log)."""
+    _, absolute = _limits()
+    cutoff = now - timedelta(days=1)
+    session.exec(
+        delete(BrowserSession).where(
+            col(BrowserSession.user_id) == user_id,
+            (col(BrowserSession.revoked_at) < cutoff) | (col(BrowserSession.created_at) < cutoff - absolute),
+        )
+    )
 
 
 def claim(handoff: str | None) -> str | None:

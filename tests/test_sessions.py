@@ -352,3 +352,25 @@ def test_local_login_timeout_does_not_call_st_logout(db_url, monkeypatch):
     _age(started.session_id, seen=timedelta(minutes=31))
     at.run()
     assert "principal=None" in at.markdown[0].value and calls == []
+
+
+def test_a_login_drops_the_users_long_dead_rows_only(db_url):
+    world = make_world()
+    connector, manager = world.principals["connector"], world.principals["manager"]
+    ended, _ = _login(connector.user_id)
+    sessions.revoke(ended, "logout")
+    expired, _ = _login(connector.user_id)
+    live, _ = _login(connector.user_id)
+    others, _ = _login(manager.user_id)
+    sessions.revoke(others, "logout")
+    with write_session() as s:
+        for sid in (ended, others):
+            row = s.get(BrowserSession, sid)
+            row.revoked_at = utcnow() - timedelta(days=2)
+            s.add(row)
+    _age(expired, created=timedelta(hours=12 + 25), seen=timedelta(hours=12 + 25))
+    _login(connector.user_id)
+    with read_session() as s:
+        assert s.get(BrowserSession, ended) is None and s.get(BrowserSession, expired) is None
+        assert s.get(BrowserSession, live) is not None
+        assert s.get(BrowserSession, others) is not None  # another user's rows wait for their login
