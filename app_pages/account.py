@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.i18n import current_language, show_service_error, t
 from components.session import guard, session_id
+from domain.markdown_safety import md_inline
 from locales import LANGUAGE_NAMES, LANGUAGES
 from services.auth import account_details, change_password, set_language
 from services.errors import ServiceError
@@ -14,12 +15,12 @@ details = account_details(principal)
 st.title(t("page.account"))
 
 with st.container(border=True):
-    st.markdown(f"**{details.display_name}** · `{details.username}`")
+    st.markdown(f"**{md_inline(details.display_name)}** · {md_inline(details.username)}")
     st.caption(t("account.role_line", role=t(f"role.{details.role}")))
     if details.scope:
-        st.caption(t("account.scope_line", scope=", ".join(details.scope)))
+        st.caption(t("account.scope_line", scope=", ".join(md_inline(s) for s in details.scope)))
     if details.email:
-        st.caption(t("account.email_line", email=details.email))
+        st.caption(t("account.email_line", email=md_inline(details.email)))
 
 st.subheader(t("account.language"))
 language = st.radio(

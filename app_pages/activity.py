@@ -10,6 +10,7 @@ from components.i18n import current_language, t
 from components.navigation import allowed
 from components.query import query_id
 from components.session import guard
+from domain.markdown_safety import mailto_link, md_inline, tel_link
 from domain.schedules import format_occurrence
 from services.directory import activity_detail, may_edit
 from services.directory_edit import history
@@ -73,7 +74,7 @@ except (LookupError, ServiceError):
     st.stop()
 
 _back()
-st.title(item.name)
+st.title(md_inline(item.name))
 st.caption(f"{escape_md(item.organization)} · {' · '.join(escape_md(c) for c in item.categories)}")
 if not item.public:
     reason = "inactive" if item.status != "active" else item.approval_status
@@ -133,9 +134,9 @@ with right:
             title = f", {escape_md(item.contact_title)}" if item.contact_title else ""
             st.markdown(f"**{escape_md(item.contact_name)}**{title}")
         for number in item.contact_phones:
-            st.markdown(f":material/call: [{escape_md(number)}](tel:{number.replace(' ', '')})")
+            st.markdown(f":material/call: {tel_link(number)}")
         if item.contact_email:
-            st.markdown(f":material/mail: {escape_md(item.contact_email)}")
+            st.markdown(f":material/mail: {mailto_link(item.contact_email)}")
         if not (item.contact_name or item.contact_phones or item.contact_email):
             st.caption(t("activity.no_contact"))
     with st.container(border=True):

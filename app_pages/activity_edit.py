@@ -16,6 +16,7 @@ from components.query import query_id
 from components.session import guard
 from domain import validation as v
 from domain.activities import ATTENDING, FREQUENCIES, PLACE_MODES, SET_POSITIONS, STATUSES
+from domain.markdown_safety import md_inline
 from services import geocode
 from services.directory import WEEKDAYS, facet_options
 from services.directory_edit import MODERATORS, edit_form, editable_organizations, save_activity, set_approval
@@ -120,7 +121,8 @@ def key(name: str) -> str:
     return PREFIX + name
 
 
-st.title(form.values.get("name") or t("edit.new_title") if form.service_id else t("edit.new_title"))
+title = md_inline(form.values.get("name")) if form.service_id else ""
+st.title(title or t("edit.new_title"))
 st.caption(escape_md(form.organization))
 if form.service_id:
     st.page_link(

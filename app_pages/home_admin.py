@@ -4,13 +4,14 @@ import streamlit as st
 
 from components.i18n import t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services.home import admin_summary
 from services.principal import ROLES
 
 principal = guard("home_admin")
 summary = admin_summary(principal)
 
-st.title(t("home.hello", name=principal.display_name))
+st.title(t("home.hello", name=md_inline(principal.display_name)))
 
 cols = st.columns(len(ROLES))
 for col, role in zip(cols, ROLES, strict=True):

@@ -6,6 +6,7 @@ import streamlit as st
 from components.directory_filters import escape_md
 from components.i18n import current_language, t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services.followup import worklist
 from services.home import connector_summary
 
@@ -14,7 +15,7 @@ lang = current_language()
 summary = connector_summary(principal)
 work = worklist(principal)
 
-st.title(t("home.hello", name=principal.display_name))
+st.title(t("home.hello", name=md_inline(principal.display_name)))
 st.caption(t("home.connector.centres", centres=", ".join(summary.centres)))
 
 counts = work.counts

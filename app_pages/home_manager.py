@@ -4,13 +4,14 @@ import streamlit as st
 
 from components.i18n import t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services.dashboards import disclosure_rules
 from services.home import manager_centres
 
 principal = guard("home_manager")
 rows = manager_centres(principal)
 
-st.title(t("home.hello", name=principal.display_name))
+st.title(t("home.hello", name=md_inline(principal.display_name)))
 st.page_link("app_pages/directory_upkeep.py", label=t("home.upkeep_link"), icon=":material/fact_check:")
 st.subheader(t("home.manager.centres"))
 if not rows:

@@ -4,12 +4,13 @@ import streamlit as st
 
 from components.i18n import t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services.home import STALE_DAYS, partner_summary
 
 principal = guard("home_partner")
 summary = partner_summary(principal)
 
-st.title(t("home.hello", name=principal.display_name))
+st.title(t("home.hello", name=md_inline(principal.display_name)))
 st.caption(t("home.partner.organizations", names=", ".join(summary.organizations)))
 
 activities, active, free, waiting = st.columns(4)

@@ -9,6 +9,7 @@ from components.compare_charts import funnel_figure
 from components.dashboard import figure_row, period_filter, suppression_caption, table_with_download
 from components.i18n import show_service_error, t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services.compare import METRICS, MIN_CENTRES, compare_centres
 from services.errors import ServiceError
 
@@ -114,7 +115,7 @@ else:
     )
     st.page_link(
         "app_pages/outcomes_centre.py",
-        label=t("compare.open_centre", name=picked.name),
+        label=t("compare.open_centre", name=md_inline(picked.name)),
         icon=":material/monitoring:",
         query_params={
             "centre": str(picked.centre_id),

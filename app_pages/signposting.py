@@ -10,6 +10,7 @@ import streamlit as st
 from components.i18n import current_language, show_service_error, t
 from components.session import guard
 from domain.care import NEED_CODES, NEEDS, SIGNPOST_SETTINGS
+from domain.markdown_safety import md_inline
 from services.directory import DirectoryFilter, facet_options, search
 from services.errors import ServiceError
 from services.signposting import MAX_DAYS_BACK, log_signposting, my_signpostings
@@ -22,7 +23,7 @@ NO_CHOICE = 0
 
 st.title(t("page.signposting"))
 if principal.role == "volunteer":
-    st.subheader(t("home.hello", name=principal.display_name))
+    st.subheader(t("home.hello", name=md_inline(principal.display_name)))
 st.caption(t("signposting.intro"))
 
 if KEY not in st.session_state:

@@ -11,6 +11,7 @@ from dataclasses import replace
 import streamlit as st
 
 from components.i18n import fmt_number, t
+from domain.markdown_safety import md
 from services.directory import (
     ATTENDING,
     QUERY_PARAM_KEYS,
@@ -34,8 +35,9 @@ def _km(km: float) -> str:
 
 
 def escape_md(text: object) -> str:
-    """User text shown as Markdown must not turn into formatting, links, HTML or formulas."""
-    return "".join("\\" + c if c in "\\`*_[]<>#|~$" else c for c in str(text))
+    """User text shown as Markdown must not turn into formatting, links, HTML or formulas
+    (domain.markdown_safety.md: every ASCII punctuation character escaped)."""
+    return md(text)
 
 
 def current_params() -> dict[str, str]:

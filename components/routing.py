@@ -16,6 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.i18n import t
 from components.navigation import LOGIN_PAGE, PAGES, PUBLIC
+from domain.markdown_safety import md_inline
 
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _REQUESTED = "auth_requested_page"
@@ -63,7 +64,7 @@ def forget_requested() -> None:
 
 def _not_found() -> None:
     st.title(t("not_found.title"))
-    st.write(t("not_found.body", path=f"/{st.session_state.get('_lotsa_missing_path', '')}"))
+    st.write(t("not_found.body", path=md_inline(f"/{st.session_state.get('_lotsa_missing_path', '')}")))
     st.page_link(st.session_state["_lotsa_home"], label=t("not_found.home"), icon=":material/home:")
 
 

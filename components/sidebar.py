@@ -6,13 +6,15 @@ import streamlit as st
 
 from components import session
 from components.i18n import t
+from domain.markdown_safety import md_inline
 from services.principal import Principal
 from settings import get_settings
 
 
 def render_sidebar(principal: Principal) -> None:
     with st.sidebar:
-        st.caption(t("sidebar.signed_in_as", name=principal.display_name, role=t(f"role.{principal.role}")))
+        name = md_inline(principal.display_name)
+        st.caption(t("sidebar.signed_in_as", name=name, role=t(f"role.{principal.role}")))
         if principal.care_unit:
             st.caption(t("sidebar.care_unit", unit=principal.care_unit))
         if get_settings().demo:

@@ -10,7 +10,12 @@ import re
 from datetime import date, datetime, time
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Local part: RFC 5322 atext (letters, digits, !#$%&'*+/=?^_`{|}~- and dots), letters beyond ASCII
+# allowed; domain: labels of letters, digits and hyphens. Brackets, parentheses, quotes, commas, colons,
+# angle brackets and spaces are refused: an address is put into mailto: links and Markdown.
+EMAIL_RE = re.compile(
+    r"^[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,63}$"
+)
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,25}$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # Control characters other than tab and newline never belong in user text.

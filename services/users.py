@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import read_session, write_session
 from db.models import HealthCentre, Organization, User, UserCentre, UserOrganization, utcnow
+from domain import validation as v
 from domain.security import hash_password
 from locales import LANGUAGES
 from services import audit, sessions
@@ -18,7 +19,7 @@ from services.errors import NotFound, ValidationError
 from services.principal import CENTRE_SCOPED, ROLES, Principal
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_RE = v.EMAIL_RE  # one e-mail rule everywhere (it goes into mailto: links)
 
 
 @dataclass(frozen=True)
