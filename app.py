@@ -1,14 +1,20 @@
 """Lotsa's entry: page config, language, login gate and the role-filtered navigation."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from components import routing, session
 from components.i18n import t
+from components.language import translate_streamlit_texts
 from components.navigation import LOGIN_PAGE, PageSpec, pages_for
 from components.sidebar import render_sidebar
 from settings import get_settings
 
-st.set_page_config(page_title="Lotsa", page_icon=":material/diversity_1:", layout="wide")
+# A bundled favicon: a Material icon here would be fetched from an external font host on every page.
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
+st.set_page_config(page_title="Lotsa", page_icon=str(FAVICON), layout="wide")
+translate_streamlit_texts()
 if get_settings().development:
     # .streamlit/config.toml hides error details from users; developers see the traceback.
     st.set_option("client.showErrorDetails", "full")

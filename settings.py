@@ -31,6 +31,8 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_SOURCE_ATTEMPTS": "Failed logins from one client address within LOTSA_LOCKOUT_MINUTES before "
     "further logins from it are refused (default 20)",
     "LOTSA_GEOCODER_URL": "Optional Nominatim-compatible geocoder URL; empty (default) means off",
+    "LOTSA_MAP_TILE_URL": "Optional raster tile URL template ({z}/{x}/{y}) drawn under the maps; empty "
+    "(default) uses the bundled offline base map",
     "LOTSA_HSDS_SCHEMA_DIR": "Folder of the HSDS 3.0 standard (default ../shared/standards/hsds-3.0, "
     "else the vendored standards/hsds-3.0)",
     "LOTSA_UCLA3_THRESHOLD": "UCLA-3 total counted as lonely, 3-9 (default 6, a research convention)",
@@ -80,6 +82,7 @@ class Settings:
     trusted_proxies: str = ""
     source_attempts: int = 20
     geocoder_url: str = ""
+    map_tile_url: str = ""
     ucla3_threshold: int = 6
     unanswered_days: int = 14
     safety_routine: str = ""
@@ -107,6 +110,7 @@ def get_settings() -> Settings:
         trusted_proxies=os.environ.get("LOTSA_TRUSTED_PROXIES", "").strip(),
         source_attempts=max(1, _int("LOTSA_SOURCE_ATTEMPTS", 20)),
         geocoder_url=os.environ.get("LOTSA_GEOCODER_URL", "").strip(),
+        map_tile_url=os.environ.get("LOTSA_MAP_TILE_URL", "").strip(),
         ucla3_threshold=min(9, max(3, _int("LOTSA_UCLA3_THRESHOLD", 6))),
         unanswered_days=max(1, _int("LOTSA_UNANSWERED_DAYS", 14)),
         safety_routine=os.environ.get("LOTSA_SAFETY_ROUTINE", "").strip(),

@@ -9,7 +9,6 @@ from components import maps
 from components.directory_filters import escape_md
 from components.i18n import current_language, fmt_number, t, tn
 from components.session import guard
-from domain.markdown_safety import md_inline
 from domain.schedules import weekday_names
 from services.directory import facet_options, map_points, search, timetable
 from settings import get_settings
@@ -135,14 +134,22 @@ with tabs[1]:
         state = st.pydeck_chart(
             deck, on_select="rerun", selection_mode="single-object", key="dir_map", alt=t("directory.map_alt")
         )
-        picked = maps.selected_activity(state)
-        if picked is not None:
-            _open(picked, flt)
+        picked = maps.selected_activities(state)
+        if len(picked) == 1:
+            _open(picked[0], flt)
+        elif picked:
+            names = {p["id"]: p["name"] for p in data.points}
+            st.markdown(tn("directory.map_place_pick", len(picked)))
+            for aid in picked:
+                link = {"id": str(aid), **flt.to_query_params()}
+                label = names.get(aid, str(aid))
+                st.page_link(ACTIVITY_PAGE, label=label, query_params=link, icon=":material/event:")
         if data.mode == "points":
             maps.legend(options.terms["category"], {p["cat"] for p in data.points})
             st.caption(t("directory.map_hint"))
         if data.without_place:
-            st.caption(t("directory.map_online", n=data.without_place))
+            st.caption(tn("directory.map_online", data.without_place))
+        st.caption(t("directory.map_source"))
 
 with tabs[2]:
     if view == "timetable":
@@ -159,7 +166,7 @@ with tabs[2]:
                 end = f"–{e.end:%H:%M}" if e.end else ""
                 column.page_link(
                     ACTIVITY_PAGE,
-                    label=f"{e.start:%H:%M}{end} {md_inline(e.name)}",
+                    label=f"{e.start:%H:%M}{end} {e.name}",
                     query_params={"id": str(e.service_id), **flt.to_query_params()},
                 )
             if not entries:

@@ -1,9 +1,14 @@
-"""pydeck maps of the directory: activities coloured by category, health centres, distance rings,
-and counts per grid cell when too many activities match. No internet basemap: layers are drawn
-on a blank background, with municipality names for orientation.
+"""pydeck maps of the directory: activities coloured by category (one dot per place, with a count
+where several activities meet), health centres, distance rings, and counts per grid cell when too
+many activities match.
 
-Streamlit draws a Carto basemap when `mapStyle` is missing or null; pydeck's `"__MAP_STYLE__"`
-placeholder (with no map provider) is the one value that makes it draw none.
+The base map works offline: land, lakes, country borders and län/regions from Natural Earth
+(public domain), bundled as static/basemap/nordic.json and served by Streamlit's static file
+serving, so the browser fetches it once and each rerun only sends its address. With
+LOTSA_MAP_TILE_URL set, raster tiles from that server are drawn instead.
+
+Streamlit draws a Carto basemap (from the internet) when `mapStyle` is missing or null; pydeck's
+`"__MAP_STYLE__"` placeholder (with no map provider) is the one value that makes it draw none.
 """
 
 from __future__ import annotations
@@ -12,13 +17,23 @@ import html
 import json
 import math
 from collections.abc import Iterable
+from urllib.parse import quote
 
 import pydeck as pdk
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import fmt_number, t, tn
+from settings import get_settings
 
 NO_BASEMAP = "__MAP_STYLE__"
+# Relative to the page, served from static/ (server.enableStaticServing in .streamlit/config.toml).
+BASEMAP_URL = "app/static/basemap/nordic.json"
+BASEMAP_BOUNDS = (4.5, 53.8, 26.0, 69.5)  # west, south, east, north: see tools/build_basemap.py
+SEA = (214, 228, 240)
+LAND = (246, 245, 240)
+BORDER = (120, 120, 120)
+REGION_LINE = (185, 185, 185)
+SAME_PLACE_DECIMALS = 4  # activities within about 10 m share one dot
 # Paul Tol's colour-blind-safe "muted" scheme, then Okabe–Ito for the categories beyond nine.
 PALETTE = (
     (51, 34, 136),
@@ -66,6 +81,60 @@ class CompactDeck(pdk.Deck):
         return json.dumps(json.loads(super().to_json()), separators=(",", ":"), ensure_ascii=False)
 
 
+def base_layers() -> list[pdk.Layer]:
+    """The offline base map: sea, land and lakes, borders; none when tiles are configured."""
+    if get_settings().map_tile_url:
+        return []
+    west, south, east, north = BASEMAP_BOUNDS
+    sea = pdk.Layer(
+        "SolidPolygonLayer",
+        id="basemap-sea",
+        data=[{"polygon": [[west, south], [east, south], [east, north], [west, north]]}],
+        get_polygon="polygon",
+        get_fill_color=list(SEA),
+        pickable=False,
+    )
+    land = pdk.Layer(
+        "GeoJsonLayer",
+        id="basemap",
+        data=BASEMAP_URL,
+        filled=True,
+        stroked=True,
+        get_fill_color=f"properties.k === 'land' ? {list(LAND)} : {list(SEA)}",
+        get_line_color=f"properties.k === 'country' ? {list(BORDER)} : {list(REGION_LINE)}",
+        get_line_width=1,
+        line_width_units="'pixels'",
+        pickable=False,
+    )
+    return [sea, land]
+
+
+def map_style() -> str:
+    """No provider basemap, or a MapLibre raster style over LOTSA_MAP_TILE_URL ({z}/{x}/{y}).
+    The style travels as a data: URL: Streamlit's chart treats an object style as a string."""
+    url = get_settings().map_tile_url
+    if not url:
+        return NO_BASEMAP
+    style = {
+        "version": 8,
+        "sources": {"tiles": {"type": "raster", "tiles": [url], "tileSize": 256}},
+        "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}],
+    }
+    return "data:application/json;charset=utf-8," + quote(json.dumps(style, separators=(",", ":")))
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, height: int) -> pdk.Deck:
+    """A compact deck over the base map."""
+    return CompactDeck(
+        layers=[*base_layers(), *layers],
+        initial_view_state=view,
+        map_style=map_style(),
+        map_provider=None,
+        tooltip=TOOLTIP,
+        height=height,
+    )
+
+
 def colour(category: str | None, order: Iterable[str] = CATEGORY_ORDER) -> tuple[int, int, int]:
     order = tuple(order)
     if category in order:
@@ -95,10 +164,28 @@ def legend(categories: dict[str, str], present: Iterable[str] | None = None) -> 
     )
 
 
-def _view(points: list[tuple[float, float]], focus: tuple[float, float] | None, zoom: float | None = None):
-    """Centre on the chosen point, or fit every point into a map about 900 × 560 pixels."""
+def ring_zoom(lat: float, km: float, height_px: int = 560) -> float:
+    """The zoom at which a circle of `km` around a point at `lat` fits the map's height with a
+    margin (Web Mercator: 512 × 2^zoom pixels span 360°; metres per pixel shrink with cos(lat))."""
+    metres_per_pixel_at_zoom0 = 2 * math.pi * 6_378_137 * math.cos(math.radians(lat)) / 512
+    wanted_px = height_px * 0.42  # the radius takes a little under half the height
+    return math.log2(metres_per_pixel_at_zoom0 * wanted_px / (km * 1000))
+
+
+def _view(
+    points: list[tuple[float, float]],
+    focus: tuple[float, float] | None,
+    zoom: float | None = None,
+    *,
+    fit_km: float | None = None,
+    height: int = 560,
+):
+    """Centre on the chosen point (showing its largest ring whole), or fit every point into a map
+    about 900 × `height` pixels."""
     if focus is not None:
-        return pdk.ViewState(latitude=focus[0], longitude=focus[1], zoom=zoom or 12.5)
+        if zoom is None:
+            zoom = min(12.5, ring_zoom(focus[0], fit_km, height)) if fit_km else 12.5
+        return pdk.ViewState(latitude=focus[0], longitude=focus[1], zoom=zoom)
     if not points:
         return pdk.ViewState(latitude=59.0, longitude=15.0, zoom=4.2)
     lats, lons = [p[0] for p in points], [p[1] for p in points]
@@ -108,7 +195,7 @@ def _view(points: list[tuple[float, float]], focus: tuple[float, float] | None, 
     lon_span = max(lons) - min(lons)
     fits = [
         math.log2(0.8 * px * 360 / (512 * span))
-        for px, span in ((900, lon_span), (560, lat_span))
+        for px, span in ((900, lon_span), (height, lat_span))
         if span > 0
     ]
     return pdk.ViewState(
@@ -169,7 +256,13 @@ def _ring_layers(centre: tuple[float, float] | None, rings_km: Iterable[float]) 
         return []
     rings = sorted(set(rings_km))
     paths = [{"path": circle(centre[0], centre[1], km), "km": km} for km in rings]
-    labels = [{"position": [centre[1], centre[0] + km / KM_PER_DEGREE], "text": f"{km:g} km"} for km in rings]
+    labels = [
+        {
+            "position": [centre[1], centre[0] + km / KM_PER_DEGREE],
+            "text": f"{fmt_number(km, 0 if km == int(km) else 1)} km",
+        }
+        for km in rings
+    ]
     return [
         pdk.Layer(
             "PathLayer",
@@ -209,6 +302,33 @@ def _place_names(municipalities: Iterable[dict]) -> pdk.Layer:
     )
 
 
+def group_by_place(points: list[dict]) -> list[dict]:
+    """One row per place: activities at the same coordinates (to about 10 m) would draw on top of
+    each other and look like one. A shared place keeps every id, a count and the names."""
+    places: dict[tuple[float, float], list[dict]] = {}
+    for p in points:
+        places.setdefault(
+            (round(p["lat"], SAME_PLACE_DECIMALS), round(p["lon"], SAME_PLACE_DECIMALS)), []
+        ).append(p)
+    rows = []
+    for group in places.values():
+        first = group[0]
+        row = {"id": first["id"], "lat": first["lat"], "lon": first["lon"], "name": first["name"]}
+        row["org"] = first.get("org", "")
+        row["cat"] = first.get("cat") or ""
+        if len(group) > 1:
+            row["ids"] = [p["id"] for p in group]
+            row["n"] = len(group)
+            row["name"] = tn("directory.map_place", len(group))
+            names = [p["name"] for p in group[:6]]
+            row["org"] = "\n".join(names) + ("\n…" if len(group) > 6 else "")
+            # The place's colour is its most common category.
+            cats = [p.get("cat") or "" for p in group]
+            row["cat"] = max(set(cats), key=cats.count)
+        rows.append(row)
+    return rows
+
+
 def activities_deck(
     points: list[dict],
     *,
@@ -219,12 +339,14 @@ def activities_deck(
     municipalities: Iterable[dict] = (),
     height: int = 560,
 ) -> pdk.Deck:
-    """One dot per activity (id, lat, lon, cat, name, org), coloured by category: one layer per
-    category, so each point carries no colour of its own."""
+    """One dot per place (id, lat, lon, cat, name, org), coloured by category: one layer per
+    category, so each point carries no colour of its own; a number on a dot where several
+    activities share the place."""
+    rings_km = tuple(rings_km)
     by_category: dict[str, list[dict]] = {}
-    for p in points:
-        row = {"id": p["id"], "lat": p["lat"], "lon": p["lon"], "name": p["name"], "org": p.get("org", "")}
-        by_category.setdefault(p.get("cat") or "", []).append(row)
+    places = group_by_place(points)
+    for row in places:
+        by_category.setdefault(row.pop("cat"), []).append(row)
     dots = [
         pdk.Layer(
             "ScatterplotLayer",
@@ -236,28 +358,39 @@ def activities_deck(
             stroked=True,
             line_width_min_pixels=1,
             get_radius=40,
-            radius_min_pixels=4,
-            radius_max_pixels=10,
+            radius_min_pixels=5,
+            radius_max_pixels=11,
             pickable=True,
             auto_highlight=True,
         )
         for category, rows in sorted(by_category.items())
     ]
+    shared = [{"lat": r["lat"], "lon": r["lon"], "text": str(r["n"])} for r in places if "n" in r]
+    counts = pdk.Layer(
+        "TextLayer",
+        id="place-counts",
+        data=shared,
+        get_position="[lon, lat]",
+        get_text="text",
+        get_size=11,
+        get_color=[255, 255, 255],
+        font_weight=700,
+        pickable=False,
+    )
     layers = [
         _place_names(municipalities),
         *_ring_layers(chosen_centre, rings_km),
         *dots,
+        *([counts] if shared else []),
         *_centre_layers(_centre_rows(centres, chosen_centre_id)),
     ]
-    view = _view([(p["lat"], p["lon"]) for p in points], chosen_centre)
-    return CompactDeck(
-        layers=layers,
-        initial_view_state=view,
-        map_style=NO_BASEMAP,
-        map_provider=None,
-        tooltip=TOOLTIP,
+    view = _view(
+        [(p["lat"], p["lon"]) for p in points],
+        chosen_centre,
+        fit_km=max(rings_km, default=None),
         height=height,
     )
+    return deck(layers, view, height)
 
 
 def cells_deck(
@@ -303,16 +436,9 @@ def cells_deck(
         ),
         *_centre_layers(_centre_rows(centres, chosen_centre_id)),
     ]
-    view = _view([(c["lat"], c["lon"]) for c in cells], chosen_centre, zoom=None)
+    view = _view([(c["lat"], c["lon"]) for c in cells], chosen_centre, zoom=None, height=height)
     view.pitch = 35
-    return CompactDeck(
-        layers=layers,
-        initial_view_state=view,
-        map_style=NO_BASEMAP,
-        map_provider=None,
-        tooltip=TOOLTIP,
-        height=height,
-    )
+    return deck(layers, view, height)
 
 
 def place_deck(lat: float, lon: float, name: str, height: int = 300) -> pdk.Deck:
@@ -331,28 +457,27 @@ def place_deck(lat: float, lon: float, name: str, height: int = 300) -> pdk.Deck
         pickable=True,
     )
     rings = _ring_layers((lat, lon), (0.5, 1.0))
-    return CompactDeck(
-        layers=[*rings, layer],
-        initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=13),
-        map_style=NO_BASEMAP,
-        map_provider=None,
-        tooltip=TOOLTIP,
-        height=height,
-    )
+    return deck([*rings, layer], _view([], (lat, lon), fit_km=1.0, height=height), height)
 
 
-def selected_activity(state) -> int | None:
-    """The activity id a user clicked on the map, from st.pydeck_chart's selection state."""
+def selected_activities(state) -> list[int]:
+    """The activity ids at the place a user clicked on the map (one, or all that share the place),
+    from st.pydeck_chart's selection state."""
     try:
         layers = state["selection"]["objects"]
     except (KeyError, TypeError):
-        return None
+        return []
     for layer_id, objects in (layers or {}).items():
         if str(layer_id).startswith(ACTIVITY_LAYER + "-"):
             for obj in objects or []:
-                if isinstance(obj, dict) and isinstance(obj.get("id"), int):
-                    return obj["id"]
-    return None
+                if not isinstance(obj, dict):
+                    continue
+                ids = obj.get("ids")
+                if isinstance(ids, list) and all(isinstance(i, int) for i in ids):
+                    return ids
+                if isinstance(obj.get("id"), int):
+                    return [obj["id"]]
+    return []
 
 
 def payload_bytes(deck: pdk.Deck) -> int:

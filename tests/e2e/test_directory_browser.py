@@ -163,8 +163,13 @@ def test_connector_filters_near_their_centre_and_opens_from_the_list_and_the_map
     page.wait_for_timeout(1500)  # let deck.gl draw before aiming at a dot
     box = canvas.bounding_box()
     w, h = box["width"], box["height"]
+    from components.maps import RINGS_KM, ring_zoom
+
+    # The map zooms so that the largest ring around the centre fits (components/maps.py).
+    largest = max({*RINGS_KM, *([flt.max_km] if flt.max_km else [])})
+    zoom = min(12.5, ring_zoom(centre.latitude, largest, 560))
     spots = [
-        (p, _pixel(p["lat"], p["lon"], centre.latitude, centre.longitude, 12.5, w, h)) for p in data.points
+        (p, _pixel(p["lat"], p["lon"], centre.latitude, centre.longitude, zoom, w, h)) for p in data.points
     ]
     inside = [(p, xy) for p, xy in spots if 30 < xy[0] < w - 30 and 30 < xy[1] < h - 30]
     centre_xy = (box["width"] / 2, box["height"] / 2)
