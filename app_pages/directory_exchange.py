@@ -90,12 +90,21 @@ if upload is not None and st.button(t("exchange.import"), type="primary", icon="
         )
         st.rerun()
     st.error(t("exchange.rejected", n=len(report.errors)))
-    st.dataframe(
-        {
-            t("exchange.record"): [e.index + 1 if e.index is not None else None for e in report.errors[:500]],
-            t("exchange.path"): [e.path for e in report.errors[:500]],
-            t("exchange.problem"): [e.message for e in report.errors[:500]],
-        },
-        hide_index=True,
-        width="stretch",
-    )
+    if report.unsupported_version:
+        st.warning(t("exchange.unsupported_version"))
+    # Problems of the file as a whole in full (the temporary folder named as the upload), the
+    # problems of single records as a table.
+    whole = [e for e in report.errors if e.index is None][:20]
+    for e in whole:
+        st.error(f"{e.path}: {e.message}".replace(str(path), upload.name))
+    records = [e for e in report.errors if e.index is not None][:500]
+    if records:
+        st.dataframe(
+            {
+                t("exchange.record"): [e.index + 1 for e in records],
+                t("exchange.path"): [e.path for e in records],
+                t("exchange.problem"): [e.message for e in records],
+            },
+            hide_index=True,
+            width="stretch",
+        )

@@ -1092,6 +1092,7 @@ LEGACY_RECORD_KEYS = frozenset(
         "attending_access", "link_taxonomy", "service_areas_v1",
     }
 )  # fmt: skip
+VERSION_REFUSED = "Lotsa imports HSDS 3.x only"
 UNSUPPORTED_VERSION = (
     "{what} is HSDS {version} ({evidence}); Lotsa imports HSDS 3.x only. Nothing was imported: "
     "convert it to HSDS 3.0 first (Open Referral's upgrade notes list the renamed tables and fields)."

@@ -285,6 +285,11 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def unsupported_version(self) -> bool:
+        """True when the input was refused as an HSDS version Lotsa does not import (1.x/2.x)."""
+        return any(hsds.VERSION_REFUSED in e.message for e in self.errors)
+
     def dropped_lines(self) -> list[str]:
         """Every field not kept, with its count, for the command line."""
         if not self.dropped:

@@ -71,6 +71,11 @@ def test_older_hsds_versions_are_refused_with_a_clear_message_and_exit_1(name, e
     err = capsys.readouterr().err
     assert "Nothing was imported" in err and "Lotsa imports HSDS 3.x only" in err, err
     assert evidence in err, err
+    if path.suffix == ".json":
+        report = hsds_io.import_json(hsds_io.read_json_records(path), url=db_url)
+    else:
+        report = hsds_io.import_tabular(path, url=db_url)
+    assert not report.ok and report.unsupported_version  # the page explains it in the user's language
     assert _services(db_url) == 0
 
 
