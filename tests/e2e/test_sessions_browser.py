@@ -137,6 +137,13 @@ def _session_cookie(ctx, page, timeout_s: float = 10) -> dict | None:
     return None
 
 
+def _cookie_gone(ctx, page, timeout_s: float = 10) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while any(c["name"] == COOKIE_NAME for c in ctx.cookies()) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    return not any(c["name"] == COOKIE_NAME for c in ctx.cookies())
+
+
 def _open(page, url: str) -> None:
     """Load a page and wait for its title (settle alone can pass before the first run starts)."""
     page.goto(url)
@@ -218,6 +225,7 @@ def test_idle_limit_locks_the_page_without_a_click_and_survives_no_reload(sessio
     _heading(page, "login.title").wait_for(timeout=(IDLE_S + 20) * 1000)
     assert page.get_by_text(translate("login.idle_timeout", LANG)).count() == 1
     assert _heading(page, "page.patients").count() == 0
+    assert _cookie_gone(context, page)  # the row is revoked and the browser drops the cookie
     screenshot(page, "sessions-idle-locked")
     _reload(page)
     assert _heading(page, "login.title").count() == 1
@@ -249,6 +257,7 @@ def test_absolute_limit_ends_even_an_active_session(session_server, context):
     _reload(page)
     assert _heading(page, "login.title").count() == 1
     assert page.get_by_text(translate("login.absolute_timeout", LANG)).count() == 1
+    assert _cookie_gone(context, page)
 
 
 def test_admin_password_reset_logs_the_user_out_at_the_next_interaction(session_server, context, monkeypatch):
@@ -295,10 +304,7 @@ def test_logout_clears_the_cookie_and_a_reload_stays_logged_out(session_server, 
     _logout_button(page).click()
     settle(page)
     assert _heading(page, "login.title").count() == 1
-    deadline = time.monotonic() + 10
-    while any(c["name"] == COOKIE_NAME for c in context.cookies()) and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
-    assert not any(c["name"] == COOKIE_NAME for c in context.cookies())
+    assert _cookie_gone(context, page)
     _reload(page)
     assert _heading(page, "login.title").count() == 1
     assert _logout_button(page).count() == 0
