@@ -46,6 +46,7 @@ from types import MappingProxyType
 
 import numpy as np
 from scipy.linalg import null_space
+from scipy.optimize import linprog
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,6 @@ def feasible_ranges(
     end that differs from it, and the whole call stops at the first such cell; `only` computes one
     cell; `skip` leaves cells
     out."""
-    from scipy.optimize import linprog
-
     unknown = [p for p in grid.positions() if symbols_only or p in hidden or p not in published]
     index = {p: n for n, p in enumerate(unknown)}
     rows, rhs = [], []
