@@ -9,6 +9,7 @@ from components.i18n import t
 from components.language import translate_streamlit_texts
 from components.navigation import LOGIN_PAGE, PageSpec, pages_for
 from components.sidebar import render_sidebar
+from services.keys import key_problem
 from settings import get_settings
 
 # A bundled favicon: a Material icon here would be fetched from an external font host on every page.
@@ -18,6 +19,12 @@ translate_streamlit_texts()
 if get_settings().development:
     # .streamlit/config.toml hides error details from users; developers see the traceback.
     st.set_option("client.showErrorDetails", "full")
+
+# A wrong or missing LOTSA_SECRET_KEY stops here with a plain message, before any patient page runs.
+_key_problem = key_problem()
+if _key_problem:
+    st.error(f"**{t('key.error.title')}**\n\n{t(_key_problem)}")
+    st.stop()
 
 
 def _page(spec: PageSpec, role: str | None) -> st.Page:

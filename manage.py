@@ -34,6 +34,10 @@ Commands:
                                    term's synonyms (--taxonomy --code --synonyms "a, b")
   user add --as ADMIN --username U --name N --role R [--centre CODE ...] [--organization ID ...]
                                    create a user; the password is typed twice at a prompt
+  check-key                        check LOTSA_SECRET_KEY against the database's key check
+  rotate-key [--new-key-env VAR] [--yes]
+                                   re-encrypt every identity and lookup hash under the new key in
+                                   $LOTSA_NEW_SECRET_KEY (one transaction, audited)
 """
 
 from __future__ import annotations
@@ -67,6 +71,8 @@ COMMANDS = (
     "programme",
     "term",
     "user",
+    "check-key",
+    "rotate-key",
 )
 
 
@@ -96,9 +102,20 @@ def _ask(prompt: str, *, secret: bool = False) -> str:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
+    from services.keys import KeyMismatch, check_key
+    from settings import MissingSecretKey
 
     upgrade(_db_url())
     print("Database is at the latest migration.")
+    try:
+        version = check_key(_db_url())
+    except MissingSecretKey as missing:
+        _print_err(f"Note: {missing} The key check is recorded at the first start with the key.")
+        return 0
+    except KeyMismatch as wrong:
+        _print_err(str(wrong))
+        return 2
+    print(f"LOTSA_SECRET_KEY matches this database (key generation {version}).")
     return 0
 
 
@@ -555,6 +572,80 @@ def cmd_user(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_check_key(args: argparse.Namespace) -> int:
+    from services.keys import KeyMismatch, check_key
+
+    try:
+        version = check_key(_db_url())
+    except KeyMismatch as wrong:
+        _print_err(str(wrong))
+        return 2
+    print(f"LOTSA_SECRET_KEY matches this database (key generation {version}).")
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    import binascii
+    import os
+
+    from services.keys import KeyMismatch, rotate_key
+
+    raw = os.environ.get(args.new_key_env, "").strip()
+    if not raw:
+        _print_err(f"Put the new key in ${args.new_key_env} (manage.py gen-key makes one). Nothing changed.")
+        return 1
+    try:
+        new_key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        new_key = b""
+    if len(new_key) != 32:
+        _print_err(f"${args.new_key_env} must be 32 bytes, base64-encoded. Nothing changed.")
+        return 1
+    if not args.yes:
+        try:
+            answer = _ask("Re-encrypt every identity under the new key (keep it safe first)? Type yes: ")
+        except (EOFError, KeyboardInterrupt):
+            answer = ""
+        if answer.strip().lower() != "yes":
+            _print_err("Cancelled. Nothing changed.")
+            return 1
+    try:
+        report = rotate_key(new_key, _db_url())
+    except KeyMismatch as wrong:
+        _print_err(str(wrong))
+        return 2
+    except ValueError as bad:
+        _print_err(f"{bad} Nothing changed.")
+        return 1
+    print(
+        f"Re-encrypted {report.identities} identities and their lookup hashes under key generation "
+        f"{report.version}. Now set LOTSA_SECRET_KEY to the new key everywhere and restart."
+    )
+    return 0
+
+
+# Commands that work without a key check: they make or check the key, or copy the database as is.
+_NO_KEY_CHECK = ("gen-key", "migrate", "check-key", "rotate-key", "backup", "restore", "demo", "synthetic")
+
+
+def _key_check_failed(command: str) -> bool:
+    """Before any other command: a wrong LOTSA_SECRET_KEY is reported plainly, not as a traceback."""
+    if command in _NO_KEY_CHECK:
+        return False
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from services.keys import KeyMismatch, check_key
+
+    try:
+        check_key(_db_url())
+    except KeyMismatch as wrong:
+        _print_err(str(wrong))
+        return True
+    except (OperationalError, ProgrammingError):  # not migrated yet: the command says so itself
+        return False
+    return False
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -613,6 +704,13 @@ def _add_reference_commands(add: Callable[..., argparse.ArgumentParser]) -> None
     user.add_argument("--email")
     user.add_argument("--language", default="sv", choices=("sv", "da", "en"))
     user.add_argument("--sso", action="store_true", help="no password: single sign-on by e-mail only")
+    add("check-key", cmd_check_key, "check LOTSA_SECRET_KEY against the database's key check")
+    rotate = add("rotate-key", cmd_rotate_key, "re-encrypt every identity under a new key (one transaction)")
+    rotate.add_argument(
+        "--new-key-env", default="LOTSA_NEW_SECRET_KEY", metavar="VAR",
+        help="environment variable holding the new key (default LOTSA_NEW_SECRET_KEY)",
+    )  # fmt: skip
+    rotate.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -684,6 +782,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if _key_check_failed(args.command):
+            return 2
         return args._handlers[args.command](args)
     except MissingSecretKey as missing:
         _print_err(str(missing))

@@ -18,6 +18,7 @@ DATA_DIR = ROOT / "data"
 ENV_VARS: dict[str, str] = {
     "LOTSA_DB_URL": "Database URL; default sqlite:///data/lotsa.db",
     "LOTSA_SECRET_KEY": "Base64 32-byte master key for identity encryption and lookup hashes",
+    "LOTSA_NEW_SECRET_KEY": "Only for manage.py rotate-key: the new key every identity is re-encrypted under",
     "LOTSA_DEMO": "1 to run in demo mode (demo accounts, demo data, labelled on the login page)",
     "LOTSA_ENV": "production (default) or development",
     "LOTSA_IDLE_MINUTES": "Idle timeout in minutes (default 30)",

@@ -58,6 +58,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("admin_users", "app_pages/admin_users.py", ":material/group:", ("admin",), section="admin"),
     PageSpec("audit_log", "app_pages/audit_log.py", ":material/policy:", ("admin",), section="admin"),
     PageSpec(
+        "admin_reference", "app_pages/admin_reference.py", ":material/dataset:", ("admin",), section="admin"
+    ),
+    PageSpec(
         "directory", "app_pages/directory.py", ":material/travel_explore:", EVERYONE, section="directory"
     ),
     PageSpec(

@@ -1193,7 +1193,7 @@ class _DemoSeeder:
                         "centre_id": self.centre_ids[ci],
                         "identity_hash": identity_hash(nid),
                         "identity_enc": encrypt_identity(
-                            {"national_id": nid, "name": f"{first} {last}", "phone": phone}
+                            {"national_id": nid, "name": f"{first} {last}", "phone": phone}, pseudonym_for(n)
                         ),
                         "birth_year": born.year,
                         "sex": sex,

@@ -562,7 +562,8 @@ class _Generator:
                 created = self.ts(baseline, 9)
                 rows["patient"].append(
                     (pid, pseudonym_for(pid), centre.id, identity_hash(nid),
-                     encrypt_identity({"national_id": nid, "name": name, "phone": ""}), born.year, sex,
+                     encrypt_identity({"national_id": nid, "name": name, "phone": ""}, pseudonym_for(pid)),
+                     born.year, sex,
                      local if rng.random() < 0.88 else "en", "phone", created)
                 )  # fmt: skip
                 rows["patient_consent"].append((pid, "evaluation", rng.random() < 0.93, created))

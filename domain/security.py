@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -42,13 +43,13 @@ def password_hasher() -> PasswordHasher:
     return _hasher
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _subkey(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
 
 
-def _keys() -> tuple[bytes, bytes]:
-    master = master_key()
+def _keys(master: bytes | None = None) -> tuple[bytes, bytes]:
+    master = master_key() if master is None else master
     return _subkey(master, b"lotsa identity encryption v1"), _subkey(master, b"lotsa lookup hash v1")
 
 
@@ -57,23 +58,72 @@ def normalise_national_id(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
-def identity_hash(national_id: str) -> str:
+def identity_hash(national_id: str, *, master: bytes | None = None) -> str:
     """Keyed hash for finding a patient by personnummer/CPR without storing it in clear."""
-    _, mac_key = _keys()
+    _, mac_key = _keys(master)
     return hmac.new(mac_key, normalise_national_id(national_id).encode(), hashlib.sha256).hexdigest()
 
 
-def encrypt_identity(identity: dict[str, str | None]) -> bytes:
-    enc_key, _ = _keys()
+# Identity blobs. Format 2 (now): b"L2" + 12-byte nonce + AES-GCM ciphertext, with the patient's
+# pseudonym in the associated data, so a blob copied onto another patient does not decrypt.
+# Format 1 (before migration 0006): nonce + ciphertext with the fixed associated data b"patient";
+# still read, and rewritten in format 2 by any identity update and by `manage.py rotate-key`.
+_V2 = b"L2"
+_LEGACY_AAD = b"patient"
+
+
+class IdentityKeyError(ValueError):
+    """The blob does not decrypt under this key for this patient: a wrong key, or a blob that
+    belongs to another patient."""
+
+
+def _aad(pseudonym: str) -> bytes:
+    if not pseudonym:
+        raise ValueError("an identity is bound to its patient's pseudonym")
+    return b"lotsa patient v2:" + pseudonym.encode()
+
+
+def encrypt_identity(
+    identity: dict[str, str | None], pseudonym: str, *, master: bytes | None = None
+) -> bytes:
+    """Encrypt a patient's identity (national id, name, phone) bound to `pseudonym`."""
+    enc_key, _ = _keys(master)
     nonce = os.urandom(12)
-    return nonce + AESGCM(enc_key).encrypt(nonce, json.dumps(identity).encode(), b"patient")
+    return _V2 + nonce + AESGCM(enc_key).encrypt(nonce, json.dumps(identity).encode(), _aad(pseudonym))
 
 
-def decrypt_identity(blob: bytes | None) -> dict[str, str | None]:
+def is_legacy_blob(blob: bytes | None) -> bool:
+    """A format-1 blob (fixed associated data), to be rewritten in format 2."""
+    return bool(blob) and not blob.startswith(_V2)
+
+
+def decrypt_identity(
+    blob: bytes | None, pseudonym: str, *, master: bytes | None = None
+) -> dict[str, str | None]:
+    """The identity of the patient `pseudonym`; IdentityKeyError when it does not decrypt."""
     if not blob:
         return {}
-    enc_key, _ = _keys()
-    return json.loads(AESGCM(enc_key).decrypt(blob[:12], blob[12:], b"patient"))
+    enc_key, _ = _keys(master)
+    aead = AESGCM(enc_key)
+    if blob.startswith(_V2):
+        try:
+            return json.loads(aead.decrypt(blob[2:14], blob[14:], _aad(pseudonym)))
+        except InvalidTag:
+            pass  # a format-1 blob whose random nonce happens to start with b"L2" is tried below
+    try:
+        return json.loads(aead.decrypt(blob[:12], blob[12:], _LEGACY_AAD))
+    except InvalidTag:
+        raise IdentityKeyError("identity does not decrypt with this key for this patient") from None
+
+
+KEY_CHECK_CONSTANT = b"lotsa key check: this value proves which LOTSA_SECRET_KEY is in use"
+
+
+def key_check_value(master: bytes | None = None) -> str:
+    """An HMAC of a constant under a sub-key of the master key: stored in the key_check table, it
+    tells a wrong key apart without storing the key or anything that helps to guess it."""
+    key = _subkey(master_key() if master is None else master, b"lotsa key check v1")
+    return hmac.new(key, KEY_CHECK_CONSTANT, hashlib.sha256).hexdigest()
 
 
 def client_key(client_id: str) -> str:

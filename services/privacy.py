@@ -138,7 +138,7 @@ def export_patient(principal: Principal, patient_id: int) -> dict:
             .where(ShortlistItem.patient_id == pid)
             .order_by(col(ShortlistItem.id))
         ).all()
-    identity = decrypt_identity(patient.identity_enc)
+    identity = decrypt_identity(patient.identity_enc, patient.pseudonym)
     by_referral: dict[int, list[dict]] = {}
     for ev in events:
         by_referral.setdefault(ev.referral_id, []).append(_row(ev, ("status", "reason", "note", "at")))

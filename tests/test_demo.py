@@ -114,7 +114,7 @@ def test_seed_demo_builds_the_oresund_region(db_url):
         # Identities decrypt to valid national ids that match the lookup hash.
         centres = dict(s.exec(select(HealthCentre.id, HealthCentre.code)).all())
         for patient in s.exec(select(Patient).order_by(Patient.id).limit(200)).all():
-            identity = decrypt_identity(patient.identity_enc)
+            identity = decrypt_identity(patient.identity_enc, patient.pseudonym)
             country = centres[patient.centre_id][:2]
             parsed = parse_national_id(identity["national_id"], country, today=TODAY)
             assert parsed.normalised == identity["national_id"]
@@ -177,7 +177,8 @@ def test_no_patient_identity_in_clear_in_the_database_file(sqlite_url):
     with read_session() as s:
         clear_names = set(s.exec(select(Contact.name)).all()) | set(s.exec(select(User.display_name)).all())
         identities = [
-            decrypt_identity(blob) for blob in s.exec(select(Patient.identity_enc).limit(300)).all()
+            decrypt_identity(blob, pseudonym)
+            for blob, pseudonym in s.exec(select(Patient.identity_enc, Patient.pseudonym).limit(300)).all()
         ]
         some_contact = s.exec(select(Contact.name)).first()
     dispose_all()

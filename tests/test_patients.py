@@ -179,7 +179,7 @@ def test_identity_is_not_stored_in_clear_and_is_re_encrypted_on_change(world, db
     with read_session() as s:
         row = s.get(Patient, created.id)
     assert bytes(row.identity_enc) != bytes(before) and b"Nyname" not in bytes(row.identity_enc)
-    identity = decrypt_identity(row.identity_enc)
+    identity = decrypt_identity(row.identity_enc, row.pseudonym)
     assert identity == {"national_id": "191212121212", "name": "Kanarie Nyname", "phone": "0701112233"}
     assert row.identity_hash == raw["identity_hash"]  # still found by the same number
 

@@ -409,3 +409,73 @@ def test_every_starter_synonym_matches_only_its_own_term():
         for i, (code, sv, da, en) in enumerate(terms):
             for label in (sv, da, en, *SYNONYMS.get((taxonomy, code), ())):
                 assert lookup(index, label) == i, (taxonomy, code, label)
+
+
+# --- the admin page ----------------------------------------------------------------------------------
+
+
+def _page(world, role: str):
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from settings import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    now = time.time()
+    at.session_state["auth_user_id"] = world.principals[role].user_id
+    at.session_state["auth_login_at"] = now
+    at.session_state["auth_last_seen"] = now
+    at.switch_page("app_pages/admin_reference.py")
+    return at.run()
+
+
+def _label(widgets, key: str):
+    from locales import translate
+
+    label = translate(key, "sv")
+    return [w for w in widgets if w.label == label]
+
+
+def test_reference_page_adds_a_centre_keeps_input_on_errors_and_seeds(sqlite_url):
+    from locales import translate
+
+    world = make_world()
+    at = _page(world, "admin")
+    assert not at.exception
+    assert translate("page.admin_reference", "sv") in [x.value for x in at.title]
+    code = _label(at.text_input, "reference.field.code")[0]
+    name = _label(at.text_input, "reference.field.name")[0]
+    code.input("VC-NY")
+    name.input("Vårdcentralen Ny")
+    _label(at.text_input, "reference.field.identifier")[0].input("12345")
+    at.selectbox[0].select(world_municipality(world))
+    submit = "FormSubmitter:reference_centre-" + translate("reference.add", "sv")
+    at.button(key=submit).click().run()
+    errors = "\n".join(e.value for e in at.error)
+    assert translate("reference.error.hsa_id", "sv") in errors
+    assert _label(at.text_input, "reference.field.code")[0].value == "VC-NY"  # kept
+    assert _count(HealthCentre) == 2
+    _label(at.text_input, "reference.field.identifier")[0].input("SE2321000016-15CQ")
+    at.button(key=submit).click().run()
+    assert not at.exception and not at.error
+    assert translate("reference.added", "sv", name="Vårdcentralen Ny") in [s.value for s in at.success]
+    with read_session() as s:
+        added = s.exec(select(HealthCentre).where(HealthCentre.code == "VC-NY")).one()
+    assert added.identifier == "SE2321000016-15CQ"
+    at.button(key="reference_seed").click().run()
+    assert not at.exception
+    assert _count(Programme) == len(PROGRAMMES)
+    assert any(translate("reference.tab.target_groups", "sv") == tab.label for tab in at.tabs)
+
+
+def world_municipality(world) -> int:
+    with read_session() as s:
+        return s.exec(select(Municipality.id).where(Municipality.code == "1280")).one()
+
+
+def test_reference_page_is_for_admins_only(sqlite_url):
+    world = make_world()
+    for role in ("connector", "manager"):
+        at = _page(world, role)
+        assert not any(x.value == "Referensdata" for x in at.title)

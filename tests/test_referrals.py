@@ -58,11 +58,14 @@ class RefWorld:
 
 
 def _patient(s, centre: int, name: str, consents: list[tuple[str, bool]], *, anonymised=False) -> int:
+    pseudonym = "P" + uuid.uuid4().hex[:9].upper()
     patient = Patient(
-        pseudonym="P" + uuid.uuid4().hex[:9].upper(),
+        pseudonym=pseudonym,
         centre_id=centre,
         identity_hash=identity_hash(uuid.uuid4().hex),
-        identity_enc=encrypt_identity({"national_id": "19400101-0000", "name": name, "phone": PHONE}),
+        identity_enc=encrypt_identity(
+            {"national_id": "19400101-0000", "name": name, "phone": PHONE}, pseudonym
+        ),
         birth_year=1940,
         anonymised_at=datetime.now(UTC) if anonymised else None,
     )

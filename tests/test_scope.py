@@ -29,7 +29,7 @@ from services import care, followup, matching, patients, privacy, referrals, scr
 from services.errors import AccessDenied, NotFound
 from tests.factories import make_world
 
-UCLA3 = {"1": 2, "2": 2, "3": 2}
+UCLA3 = {"companionship": 2, "left_out": 2, "isolated": 2}
 
 
 @pytest.fixture

@@ -187,7 +187,7 @@ def test_identity_is_encrypted_and_looked_up_by_keyed_hash(db_url):
         row = s.get(Patient, created.id)
     assert row.identity_hash == identity_hash("191212121212") != "191212121212"
     assert b"Tolvan" not in row.identity_enc and b"191212121212" not in row.identity_enc
-    assert decrypt_identity(row.identity_enc)["name"] == "Tolvan Tolvansson"
+    assert decrypt_identity(row.identity_enc, row.pseudonym)["name"] == "Tolvan Tolvansson"
 
 
 def test_no_patient_identity_in_clear_in_the_sqlite_file(sqlite_url):
