@@ -7,10 +7,10 @@ import streamlit as st
 
 from components.directory_filters import escape_md
 from components.i18n import current_language, show_service_error, t
-from components.instrument_form import clear_instrument_form, instrument_form
+from components.instrument_form import clear_instrument_form, instrument_form, item_labels
 from components.query import query_id
 from components.session import guard
-from domain.markdown_safety import md_inline
+from services.caseload import patient_names
 from services.errors import ServiceError
 from services.followup import follow_up_detail, record_follow_up
 from services.screening import record_response
@@ -42,7 +42,10 @@ except ServiceError as error:
     st.stop()
 
 programme = detail.programme_names.get(lang) or detail.programme_names["sv"]
-st.title(t("followup.title", pseudonym=detail.pseudonym))
+name = patient_names(principal, [detail.patient_id]).get(detail.patient_id)
+st.title(
+    t("followup.title", pseudonym=f"{escape_md(name)} · {detail.pseudonym}" if name else detail.pseudonym)
+)
 st.markdown(
     t(
         "followup.summary",
@@ -87,20 +90,23 @@ for code in detail.instruments:
         form_key = f"fu{detail.id}_{code}"
         idem = f"{form_key}_idem"
         st.session_state.setdefault(idem, uuid.uuid4().hex)
-        answers = instrument_form(code, key=form_key)
-        if answers is not None:
+        submitted = instrument_form(code, key=form_key)
+        if submitted is not None:
             try:
                 record_response(
                     principal,
                     patient_id=detail.patient_id,
                     instrument=code,
-                    answers=answers,
+                    answers=submitted.answers,
+                    incomplete_reason=submitted.incomplete_reason,
                     enrolment_id=detail.enrolment_id,
                     timepoint_months=detail.timepoint_months,
                     idempotency_key=st.session_state[idem],
                 )
             except ServiceError as error:
-                show_service_error(error)
+                show_service_error(
+                    error, item_labels(code) | {"incomplete_reason": t("connector.incomplete_reason")}
+                )
             else:
                 st.session_state[idem] = uuid.uuid4().hex
                 clear_instrument_form(form_key, code)
@@ -133,7 +139,7 @@ with st.form(f"follow_up_complete_{detail.id}"):
 for ref in detail.referrals:
     st.page_link(
         "app_pages/referral.py",
-        label=t("followup.open_referral", service=md_inline(ref.service_name)),
+        label=t("followup.open_referral", service=ref.service_name),
         query_params={"id": str(ref.id)},
         icon=":material/send:",
     )

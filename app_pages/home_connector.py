@@ -1,12 +1,14 @@
-"""Connector home: the worklist. Safety flags first (in red), then follow-ups due today, overdue
-and in the next 14 days, and referrals the activity has not answered; each row links to its page."""
+"""Connector home: the worklist. Safety flags first (in red), then "my patients" (name, phone and
+next action, most urgent first), follow-ups due today, overdue and in the next 14 days, and
+referrals the activity has not answered; each row links to its page."""
 
 import streamlit as st
 
+from components.caseload import SHOW_ALL, caseload_section, who_label
 from components.directory_filters import escape_md
 from components.i18n import current_language, t
 from components.session import guard
-from domain.markdown_safety import md_inline
+from services.caseload import CASELOAD_MAX, caseload, patient_names
 from services.followup import worklist
 from services.home import connector_summary
 
@@ -14,8 +16,11 @@ principal = guard("home_connector")
 lang = current_language()
 summary = connector_summary(principal)
 work = worklist(principal)
+load = caseload(principal, limit=CASELOAD_MAX if st.session_state.get(SHOW_ALL) else None)
+rows = (*work.safety_flags, *work.due_today, *work.overdue, *work.upcoming, *work.unanswered)
+names = patient_names(principal, [r.patient_id for r in rows])
 
-st.title(t("home.hello", name=md_inline(principal.display_name)))
+st.title(t("home.hello", name=principal.display_name))
 st.caption(t("home.connector.centres", centres=", ".join(summary.centres)))
 
 counts = work.counts
@@ -32,6 +37,10 @@ unanswered_col.metric(
 )
 
 
+def _who(row) -> str:
+    return who_label(names.get(row.patient_id), row.pseudonym)
+
+
 def _timepoint(months: int) -> str:
     return t("followup.baseline") if months == 0 else t("followup.months", n=months)
 
@@ -43,10 +52,13 @@ def _more(shown: int, total: int) -> None:
 
 if work.empty:
     st.success(t("followup.worklist.empty"))
-    if not summary.patients:
-        st.info(t("home.connector.empty"))
-    st.page_link("app_pages/patients.py", label=t("followup.worklist.find_patient"), icon=":material/search:")
-    st.stop()
+    if not load.rows:
+        if not summary.patients:
+            st.info(t("home.connector.empty"))
+        st.page_link(
+            "app_pages/patients.py", label=t("followup.worklist.find_patient"), icon=":material/search:"
+        )
+        st.stop()
 
 if work.safety_flags:
     with st.container(border=True):
@@ -54,7 +66,7 @@ if work.safety_flags:
         st.markdown(f":red[{t('followup.worklist.safety_note')}]")
         for flag in work.safety_flags:
             who, what, link = st.columns([2, 4, 2], vertical_alignment="center")
-            who.markdown(f":red[**{flag.pseudonym}**]")
+            who.markdown(f":red[{_who(flag)}]")
             row_text = t(
                 "followup.worklist.flag_row",
                 instrument=flag.instrument.upper(),
@@ -70,6 +82,9 @@ if work.safety_flags:
         _more(len(work.safety_flags), counts["safety_flags"])
 
 
+caseload_section(load)
+
+
 def follow_up_section(title: str, rows, total: int, empty: str, late: bool = False) -> None:
     st.subheader(title)
     if not rows:
@@ -77,7 +92,7 @@ def follow_up_section(title: str, rows, total: int, empty: str, late: bool = Fal
         return
     for row in rows:
         who, what, when, link = st.columns([2, 4, 2, 2], vertical_alignment="center")
-        who.markdown(f"**{row.pseudonym}**")
+        who.markdown(_who(row))
         name = row.programme_names.get(lang) or row.programme_names["sv"]
         what.markdown(f"{escape_md(name)} · {_timepoint(row.timepoint_months)}")
         due = row.due_on.isoformat()
@@ -106,7 +121,7 @@ if not work.unanswered:
     st.caption(t("followup.worklist.none_unanswered"))
 for ref in work.unanswered:
     who, what, link = st.columns([2, 6, 2], vertical_alignment="center")
-    who.markdown(f"**{ref.pseudonym}**")
+    who.markdown(_who(ref))
     what.markdown(
         t(
             "followup.worklist.unanswered_row",

@@ -12,14 +12,16 @@ import streamlit as st
 from components.directory_filters import escape_md
 from components.i18n import current_language, show_service_error, t
 from components.query import query_id
+from components.referral_followup import follow_up_choice, follow_up_done
 from components.session import guard
 from domain.care import NEED_CODES, OPEN_REFERRAL_STATUSES
-from domain.markdown_safety import mailto_link, tel_link
 from domain.matching import AGE_GROUPS, DAY_CODES, TIMES_OF_DAY
 from domain.schedules import WEEKDAYS, format_occurrence
 from services import matching, unmet
+from services.caseload import patient_names
 from services.directory import facet_options
 from services.errors import AccessDenied, NotFound, ServiceError
+from services.followup import referral_plan
 from services.referrals import create_referral, patient_referrals
 
 principal = guard("matching")
@@ -112,7 +114,8 @@ def _act(action, *args, **kwargs) -> None:
 
 # --- Header -------------------------------------------------------------------------------------
 
-st.title(t("matching.title", pseudonym=facts.pseudonym))
+name = patient_names(principal, [patient_id]).get(patient_id)
+st.title(t("matching.title", pseudonym=f"{escape_md(name)} · {facts.pseudonym}" if name else facts.pseudonym))
 st.page_link(
     "app_pages/patient.py",
     label=t("matching.open_patient"),
@@ -180,6 +183,11 @@ try:
             already.setdefault(ref.service_id, ref.id)
 except ServiceError:
     pass
+try:
+    programme_code = follow_up_choice(referral_plan(principal, patient_id), key=P + "follow_up")
+except ServiceError as error:
+    show_service_error(error)
+    programme_code = "auto"  # the service's own default
 st.subheader(t("matching.suggestions", n=len(suggestions)))
 if not suggestions:
     st.info(t("matching.empty"))
@@ -225,6 +233,7 @@ for item in suggestions:
                         service_id=sid,
                         need=item.need,
                         idempotency_key=_key(f"refer_{sid}"),
+                        programme_code=programme_code,
                     )
                 except ServiceError as error:
                     show_service_error(error)
@@ -234,6 +243,7 @@ for item in suggestions:
                         "name": view.contact_name or item.contact_name,
                         "phone": view.contact_phone or item.contact_phone,
                         "email": view.contact_email or item.contact_email,
+                        "follow_up": follow_up_done(view.follow_up),
                     }
                     st.rerun()  # show the card as referred, with the contact person
             if st.button(
@@ -264,11 +274,13 @@ for item in suggestions:
             contact = [escape_md(done["name"] or t("matching.no_contact"))]
             if done["phone"]:
                 contact.append(
-                    f":material/call: {tel_link(done['phone'])}"
+                    f":material/call: [{escape_md(done['phone'])}](tel:{done['phone'].replace(' ', '')})"
                 )
             if done["email"]:
-                contact.append(f":material/mail: {mailto_link(done['email'])}")
+                contact.append(f":material/mail: {escape_md(done['email'])}")
             st.success(t("matching.refer_done") + "\n\n" + "  \n".join(contact))
+            if done.get("follow_up"):
+                st.info(done["follow_up"], icon=":material/event_repeat:")
             st.page_link(
                 "app_pages/referral.py",
                 label=t("matching.open_referral"),

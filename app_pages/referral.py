@@ -3,16 +3,18 @@ for the warm handover, logging the handover, moving the status on, and the full 
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
 from components.directory_filters import escape_md
 from components.i18n import show_service_error, t
 from components.query import query_id
+from components.referral_followup import follow_up_done
 from components.referral_labels import method_label, reason_label, status_badge, status_label
 from components.session import guard
 from domain.care import HANDOVER_METHODS, OUTCOME_REASONS
-from domain.markdown_safety import mailto_link, md_inline, tel_link
 from services.errors import AccessDenied, NotFound, ServiceError, ValidationError
 from services.referrals import REASON_REQUIRED, log_handover, referral_detail, set_status
 from settings import get_settings
@@ -57,7 +59,7 @@ notice = pop_notice("referral")
 if notice:
     st.success(notice)
 
-st.subheader(md_inline(view.service_name))
+st.subheader(view.service_name)
 st.markdown(status_badge(view.status, view.outcome_reason))
 facts = [
     t("referral.organization", name=escape_md(detail.organization_name)),
@@ -69,6 +71,14 @@ if detail.need:
 st.caption(" · ".join(facts))
 if detail.unanswered:
     st.warning(t("referral.unanswered", n=detail.days_waiting, limit=get_settings().unanswered_days))
+st.info(follow_up_done(view.follow_up), icon=":material/event_repeat:")
+if view.follow_up is not None and view.follow_up.next_follow_up_id is not None:
+    st.page_link(
+        "app_pages/follow_up.py",
+        label=t("caseload.open_follow_up"),
+        query_params={"id": str(view.follow_up.next_follow_up_id)},
+        icon=":material/event_repeat:",
+    )
 st.page_link(
     PATIENT_PAGE,
     label=t("referral.back_to_patient", pseudonym=detail.pseudonym),
@@ -84,9 +94,10 @@ with st.container(border=True):
         if view.contact_name:
             lines.append(f":material/person: {escape_md(view.contact_name)}")
         if view.contact_phone:
-            lines.append(f":material/call: {tel_link(view.contact_phone)}")
+            dial = re.sub(r"[^\d+]", "", view.contact_phone)
+            lines.append(f":material/call: [{escape_md(view.contact_phone)}](tel:{dial})")
         if view.contact_email:
-            lines.append(f":material/mail: {mailto_link(view.contact_email)}")
+            lines.append(f":material/mail: [{escape_md(view.contact_email)}](mailto:{view.contact_email})")
         st.markdown("  \n".join(lines))
     else:
         st.caption(t("referral.no_contact"))

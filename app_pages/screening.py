@@ -11,8 +11,10 @@ from components.i18n import current_language, show_service_error, t
 from components.instrument_form import (
     band_label,
     clear_instrument_form,
+    incomplete_reason_label,
     instrument_form,
     instrument_result,
+    item_labels,
 )
 from components.query import query_id
 from components.session import guard
@@ -110,26 +112,29 @@ for code in [c for c in DEFINITIONS if c in chosen]:
         st.subheader(f"{d.short_name} · {d.name[lang]}")
         saved = st.session_state.get(saved_key)
         if saved is not None:
-            st.success(t("instruments.saved", name=d.short_name), icon=":material/check_circle:")
+            if not saved.incomplete_reason:
+                st.success(t("instruments.saved", name=d.short_name), icon=":material/check_circle:")
             instrument_result(saved)
             if st.button(t("instruments.again"), key=P + code + "_again", icon=":material/refresh:"):
                 st.session_state.pop(saved_key, None)
                 st.rerun()
             continue
         idempotency_key = st.session_state.setdefault(idem_key, uuid.uuid4().hex)
-        answers = instrument_form(code, key=form_key)
-        if answers is not None:
+        submitted = instrument_form(code, key=form_key)
+        if submitted is not None:
             try:
                 result = record_response(
                     principal,
                     patient_id=patient_id,
                     instrument=code,
-                    answers=answers,
+                    answers=submitted.answers,
                     idempotency_key=idempotency_key,
+                    incomplete_reason=submitted.incomplete_reason,
                 )
             except ServiceError as error:
-                labels = {i.link_id: f"{n}. {i.text[lang]}" for n, i in enumerate(d.items, start=1)}
-                show_service_error(error, labels)
+                show_service_error(
+                    error, item_labels(code) | {"incomplete_reason": t("connector.incomplete_reason")}
+                )
             else:
                 st.session_state[saved_key] = result
                 st.session_state[idem_key] = uuid.uuid4().hex
@@ -140,6 +145,8 @@ st.subheader(t("instruments.previous"))
 
 
 def _result_text(r) -> str:
+    if r.incomplete_reason:
+        return t("connector.incomplete_with_reason", reason=incomplete_reason_label(r.incomplete_reason))
     if r.instrument == "ons4":
         return " · ".join(
             f"{t(f'instruments.ons4_{item}')} {value}"

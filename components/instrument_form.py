@@ -4,18 +4,41 @@ Plain keyed widgets rather than `st.form`, so a PHQ-9 item 9 answer above 0 show
 routine at once, before saving. Streamlit drops the state of widgets not rendered on a run (as
 when the user opens another page), so every answer is also copied into a plain session-state
 entry (`key`) and restored as the widget's value when the form is shown again.
+
+Saving needs every item answered (the service refuses otherwise, naming each unanswered item); a
+form that cannot be completed is saved only through "save incomplete" with a reason.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import streamlit as st
 
 from components.i18n import current_language, t
 from domain.instrument_defs import WORKING, InstrumentDef, Item, definition
-from domain.instruments import InstrumentError, score
+from domain.instruments import INCOMPLETE_REASONS, InstrumentError, score
 from settings import get_settings
 
 _HORIZONTAL_CHARS = 110  # answer labels up to this many characters in all fit on one line
+
+
+class Submission(NamedTuple):
+    """What a pressed save button hands the page: the answers (item id -> value or None) and,
+    for "save incomplete", the chosen reason ("" when none was chosen: the service refuses it)."""
+
+    answers: dict
+    incomplete_reason: str | None = None
+
+
+def item_labels(code: str) -> dict[str, str]:
+    """Item id -> "number. question" in the user's language, to name items in messages."""
+    lang = current_language()
+    return {i.link_id: f"{n}. {i.text[lang]}" for n, i in enumerate(definition(code).items, start=1)}
+
+
+def incomplete_reason_label(reason: str | None) -> str:
+    return t(f"connector.incomplete_reason_{reason}") if reason in INCOMPLETE_REASONS else "–"
 
 
 def _widget_key(key: str, item_id: str) -> str:
@@ -39,6 +62,7 @@ def clear_instrument_form(key: str, code: str) -> None:
     st.session_state[key] = {}
     for item in definition(code).items:
         st.session_state.pop(_widget_key(key, item.link_id), None)
+    st.session_state.pop(f"{key}__reason", None)
 
 
 def safety_routine_text() -> str:
@@ -94,9 +118,9 @@ def _item_widget(key: str, d: InstrumentDef, number: int, item: Item, lang: str)
     )
 
 
-def instrument_form(code: str, *, key: str) -> dict | None:
-    """Render instrument `code`; return the answers (item id -> value or None) when its save
-    button is pressed, else None. What is answered stays in `st.session_state[key]`."""
+def instrument_form(code: str, *, key: str) -> Submission | None:
+    """Render instrument `code`; return a Submission when a save button is pressed, else None.
+    What is answered stays in `st.session_state[key]`."""
     d = definition(code)
     lang = current_language()
     store = _store(key)
@@ -127,9 +151,26 @@ def instrument_form(code: str, *, key: str) -> dict | None:
         icon=":material/save:",
         help=t("instruments.answered", n=answered, total=len(d.items)),
     )
-    if pressed:
-        return {item.link_id: store.get(item.link_id) for item in d.items}
-    return None
+    answers = {item.link_id: store.get(item.link_id) for item in d.items}
+    submission = Submission(answers) if pressed else None
+    if 0 < answered < len(d.items):
+        with st.expander(t("connector.incomplete_heading"), icon=":material/rule:"):
+            st.caption(t("connector.incomplete_help"))
+            reason = st.selectbox(
+                t("connector.incomplete_reason"),
+                INCOMPLETE_REASONS,
+                index=None,
+                format_func=incomplete_reason_label,
+                placeholder=t("connector.incomplete_choose"),
+                key=f"{key}__reason",
+            )
+            if st.button(
+                t("connector.incomplete_save", name=d.short_name),
+                key=f"{key}__save_incomplete",
+                icon=":material/save_as:",
+            ):
+                submission = Submission(answers, reason or "")
+    return submission
 
 
 def band_label(code: str, band: str | None) -> str:
@@ -191,8 +232,14 @@ def instrument_result(result) -> None:
         left.metric(t("instruments.eq5d5l_profile"), band_label(code, result.band))
         right.metric(t("instruments.eq5d5l_vas"), _number(result.subscales.get("vas")))
         st.caption(t("instruments.eq5d5l_no_index"))
+    if result.incomplete_reason:
+        st.warning(
+            t("connector.incomplete_saved_as", reason=incomplete_reason_label(result.incomplete_reason)),
+            icon=":material/rule:",
+        )
     if result.missing:
-        numbers = ", ".join(str(d.item_ids().index(i) + 1) for i in result.missing if i in d.item_ids())
-        st.caption(t("instruments.missing", items=numbers))
+        labels = item_labels(code)
+        named = "; ".join(labels[i] for i in result.missing if i in labels)
+        st.caption(t("instruments.missing", items=named))
     if "self_harm" in result.flags:
         show_safety_block()

@@ -473,6 +473,8 @@ class InstrumentResponse(SQLModel, table=True):
     flag_acknowledged_at: Optional[datetime] = None
     flag_acknowledged_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
     idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
+    # Saved with unanswered items on purpose (domain.instruments.INCOMPLETE_REASONS); no total then.
+    incomplete_reason: Optional[str] = Field(default=None, max_length=32)
 
 
 class Referral(SQLModel, table=True):
@@ -495,6 +497,8 @@ class Referral(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
     idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
+    # The follow-up programme this referral started or joined (services.referrals.create_referral).
+    enrolment_id: Optional[int] = Field(default=None, foreign_key="enrolment.id")
 
 
 class ReferralEvent(SQLModel, table=True):

@@ -31,6 +31,8 @@ SWEMWBS_METRIC = {
 
 # Common research convention, not an official cut-off (REFERENCE.md marks it unverified).
 UCLA3_DEFAULT_THRESHOLD = 6
+# Why a form was saved with unanswered items on purpose (such a response gets no total).
+INCOMPLETE_REASONS = ("patient_declined", "out_of_time", "complete_by_phone", "too_unwell", "other")
 
 
 class InstrumentError(ValueError):

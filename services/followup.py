@@ -42,6 +42,11 @@ WORKLIST_LIMIT = 50
 ALLOCATION_BATCH = 100
 BACKDATE_DAYS = 366
 RECENT_REFERRAL_DAYS = 90
+# A referral starts or joins a follow-up programme: by default the patient's active one, else this.
+DEFAULT_PROGRAMME = "social_prescribing"
+AUTO = "auto"
+# The latest complete screening this many days back or less is the new enrolment's baseline.
+BASELINE_WINDOW_DAYS = 90
 
 
 # --- Views ----------------------------------------------------------------------------------------
@@ -290,39 +295,186 @@ def enrol(
         ).first()
         if active is not None:
             raise ValidationError({"programme_code": ("error.followup_already_enrolled", {})})
-        enrolment = Enrolment(
-            patient_id=patient.id,
-            programme_id=programme.id,
-            centre_id=patient.centre_id,
-            enrolled_on=enrolled_on,
-            status="active",
-            idempotency_key=key,
-        )
-        s.add(enrolment)
-        s.flush()
-        detail = f"programme={programme.code}"
-        if programme.arms:
-            allocation = _next_allocation(s, programme)
-            allocation.enrolment_id = enrolment.id
-            allocation.allocated_at = utcnow()
-            allocation.user_id = principal.user_id
-            enrolment.arm = allocation.arm
-            s.add_all([allocation, enrolment])
-            detail += f" allocation={allocation.sequence_no}"
-        for months, due in prog.due_dates(enrolled_on, programme.timepoints or []):
-            s.add(
-                FollowUp(
-                    enrolment_id=enrolment.id,
-                    patient_id=patient.id,
-                    centre_id=patient.centre_id,
-                    timepoint_months=months,
-                    due_on=due,
-                    status="due",
-                )
-            )
-        s.flush()
-        audit.record(s, principal, action, patient_pseudonym=patient.pseudonym, detail=detail)
+        enrolment = _new_enrolment(s, principal, patient, programme, enrolled_on, key)
         return _enrolment_view(s, enrolment, programme, patient.pseudonym)
+
+
+def _new_enrolment(
+    s: Session,
+    principal: Principal,
+    patient: Patient,
+    programme: Programme,
+    enrolled_on: date,
+    key: str | None = None,
+    *,
+    note: str = "",
+) -> Enrolment:
+    """Enrolment, allocation and one follow-up per time point, audited, in the caller's transaction
+    (which holds the programme row lock)."""
+    enrolment = Enrolment(
+        patient_id=patient.id,
+        programme_id=programme.id,
+        centre_id=patient.centre_id,
+        enrolled_on=enrolled_on,
+        status="active",
+        idempotency_key=key,
+    )
+    s.add(enrolment)
+    s.flush()
+    detail = f"programme={programme.code}{note}"
+    if programme.arms:
+        allocation = _next_allocation(s, programme)
+        allocation.enrolment_id = enrolment.id
+        allocation.allocated_at = utcnow()
+        allocation.user_id = principal.user_id
+        enrolment.arm = allocation.arm
+        s.add_all([allocation, enrolment])
+        detail += f" allocation={allocation.sequence_no}"
+    for months, due in prog.due_dates(enrolled_on, programme.timepoints or []):
+        s.add(
+            FollowUp(
+                enrolment_id=enrolment.id,
+                patient_id=patient.id,
+                centre_id=patient.centre_id,
+                timepoint_months=months,
+                due_on=due,
+                status="due",
+            )
+        )
+    s.flush()
+    audit.record(s, principal, "enrolment.create", patient_pseudonym=patient.pseudonym, detail=detail)
+    return enrolment
+
+
+# --- Referral -> follow-up ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Baseline:
+    on: date
+    response_ids: tuple[int, ...]
+    instruments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FollowUpPlan:
+    """What a referral of this patient does to follow-up: join `active`, or start `programmes`
+    with `baseline` (None: no complete screening in the window, so the baseline is due today)."""
+
+    active: tuple[EnrolmentView, ...]
+    baseline: Baseline | None
+    programmes: tuple[ProgrammeView, ...]
+    default: str | None  # programme code a referral joins or starts by default; None: none installed
+
+    def enrolment_in(self, code: str) -> EnrolmentView | None:
+        return next((e for e in self.active if e.programme_code == code), None)
+
+
+def _baseline(s: Session, patient_id: int, today: date) -> Baseline | None:
+    """The latest day with complete screenings not yet tied to an enrolment, within the window."""
+    since = today - timedelta(days=BASELINE_WINDOW_DAYS)
+    rows = s.exec(
+        select(InstrumentResponse.id, InstrumentResponse.instrument, InstrumentResponse.administered_on)
+        .where(
+            InstrumentResponse.patient_id == patient_id,
+            col(InstrumentResponse.enrolment_id).is_(None),
+            col(InstrumentResponse.incomplete_reason).is_(None),
+            col(InstrumentResponse.administered_on) >= since,
+            col(InstrumentResponse.administered_on) <= today,
+            col(InstrumentResponse.total).is_not(None)
+            | col(InstrumentResponse.band).is_not(None)
+            | (InstrumentResponse.instrument == "ons4"),
+        )
+        .order_by(col(InstrumentResponse.administered_on).desc(), InstrumentResponse.id)
+    ).all()
+    if not rows:
+        return None
+    day = rows[0][2]
+    same_day = [(rid, code) for rid, code, on in rows if on == day]
+    return Baseline(day, tuple(r for r, _ in same_day), tuple(dict.fromkeys(c for _, c in same_day)))
+
+
+def _active_enrolments(s: Session, patient: Patient) -> list[tuple[Enrolment, Programme]]:
+    return list(
+        s.exec(
+            select(Enrolment, Programme)
+            .join(Programme, Programme.id == Enrolment.programme_id)
+            .where(Enrolment.patient_id == patient.id, Enrolment.status == "active")
+            .order_by(col(Enrolment.enrolled_on).desc(), col(Enrolment.id).desc())
+        ).all()
+    )
+
+
+def check_programme_choice(s: Session, programme_code: object) -> tuple[str, dict] | None:
+    """The field error for a referral's follow-up choice, or None: AUTO, None (no follow-up) or
+    the code of an installed programme."""
+    if programme_code is None or programme_code == AUTO:
+        return None
+    if not isinstance(programme_code, str) or len(programme_code) > 32:
+        return ("error.invalid_choice", {})
+    if s.exec(select(Programme.id).where(Programme.code == programme_code)).first() is None:
+        return ("error.invalid_choice", {})
+    return None
+
+
+def join_or_enrol(
+    s: Session, principal: Principal, patient: Patient, programme_code: str | None, today: date
+) -> tuple[Enrolment, Programme, bool] | None:
+    """For a referral, in the caller's transaction: the patient's active enrolment in the chosen
+    programme (AUTO: in any programme, else DEFAULT_PROGRAMME) or a new one whose baseline is the
+    latest complete screening in the window (linked as time point 0, the baseline follow-up done).
+    Returns (enrolment, programme, created), or None for no follow-up."""
+    if programme_code is None:
+        return None
+    active = _active_enrolments(s, patient)
+    if programme_code == AUTO:
+        if active:
+            return (*active[0], False)
+        programme_code = DEFAULT_PROGRAMME
+    for enrolment, programme in active:
+        if programme.code == programme_code:
+            return enrolment, programme, False
+    programme = s.exec(select(Programme).where(Programme.code == programme_code).with_for_update()).first()
+    if programme is None:
+        return None  # AUTO without the default programme installed: no follow-up to start
+    baseline = _baseline(s, patient.id, today)
+    enrolled_on = baseline.on if baseline else today
+    note = f" baseline={baseline.on.isoformat()}" if baseline else " baseline=due"
+    enrolment = _new_enrolment(s, principal, patient, programme, enrolled_on, note=note)
+    if baseline:
+        for response in s.exec(
+            select(InstrumentResponse).where(col(InstrumentResponse.id).in_(baseline.response_ids))
+        ).all():
+            response.enrolment_id = enrolment.id
+            response.timepoint_months = 0
+            s.add(response)
+        first = s.exec(
+            select(FollowUp).where(FollowUp.enrolment_id == enrolment.id, FollowUp.timepoint_months == 0)
+        ).first()
+        if first is not None:
+            first.status = "completed"
+            first.completed_on = baseline.on
+            s.add(first)
+        s.flush()
+    return enrolment, programme, True
+
+
+def referral_plan(principal: Principal, patient_id: int, today: date | None = None) -> FollowUpPlan:
+    """What referring this patient will do to follow-up, for the referral step to show and change."""
+    action = "enrolment.read"
+    today = _today(today)
+    with read_session() as s:
+        patient = patient_in_scope(s, principal, patient_id, action)
+        active = tuple(_enrolment_view(s, e, p, patient.pseudonym) for e, p in _active_enrolments(s, patient))
+        baseline = _baseline(s, patient.id, today)
+    installed = tuple(programmes(principal))
+    codes = {p.code for p in installed}
+    default = DEFAULT_PROGRAMME if DEFAULT_PROGRAMME in codes else None
+    if active:
+        default = active[0].programme_code
+    with write_session() as s:
+        audit.record(s, principal, action, patient_pseudonym=patient.pseudonym, detail="referral_plan")
+    return FollowUpPlan(active, baseline, installed, default)
 
 
 def patient_enrolments(principal: Principal, patient_id: int) -> list[EnrolmentView]:

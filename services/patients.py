@@ -33,10 +33,9 @@ from db.models import (
 )
 from domain.care import CONSENT_KINDS, CONTACT_PREFERENCES, NEED_CODES
 from domain.national_id import InvalidNationalId, parse_national_id
-from domain.security import decrypt_identity, encrypt_identity, identity_hash, is_legacy_blob
+from domain.security import decrypt_identity, encrypt_identity, identity_hash
 from services import audit, scope
 from services.errors import AccessDenied, ValidationError
-from services.keys import current_key_version
 from services.principal import Principal
 
 _PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -247,15 +246,11 @@ def register_patient(
     with write_session() as session:
         if session.exec(select(Patient.id).where(Patient.identity_hash == lookup)).first():
             raise ValidationError({"national_id": ("error.patient_exists", {})})
-        pseudonym = new_pseudonym()
         patient = Patient(
-            pseudonym=pseudonym,
+            pseudonym=new_pseudonym(),
             centre_id=centre_id,
             identity_hash=lookup,
-            identity_enc=encrypt_identity(
-                {"national_id": parsed.normalised, "name": name, "phone": phone}, pseudonym
-            ),
-            key_version=current_key_version(session),
+            identity_enc=encrypt_identity({"national_id": parsed.normalised, "name": name, "phone": phone}),
             birth_year=parsed.birth_date.year,
             sex=sex,
             preferred_language=preferred_language,
@@ -275,7 +270,7 @@ def register_patient(
 
 
 def _view(patient: Patient, centre_code: str) -> PatientView:
-    identity = decrypt_identity(patient.identity_enc, patient.pseudonym)
+    identity = decrypt_identity(patient.identity_enc)
     return PatientView(
         id=patient.id,
         pseudonym=patient.pseudonym,
@@ -463,7 +458,7 @@ def update_profile(
     changed: list[str] = []
     with write_session() as session:
         row = session.get(Patient, patient.id)
-        identity = decrypt_identity(row.identity_enc, row.pseudonym)
+        identity = decrypt_identity(row.identity_enc)
         new_identity = dict(identity)
         if name is not None and name != identity.get("name"):
             new_identity["name"] = name
@@ -471,8 +466,8 @@ def update_profile(
         if phone is not None and phone != (identity.get("phone") or ""):
             new_identity["phone"] = phone
             changed.append("phone")
-        if new_identity != identity or is_legacy_blob(row.identity_enc):  # rewritten bound to the patient
-            row.identity_enc = encrypt_identity(new_identity, row.pseudonym)
+        if new_identity != identity:
+            row.identity_enc = encrypt_identity(new_identity)
         for field_name, value in (
             ("preferred_language", preferred_language),
             ("contact_preference", contact_preference),
@@ -597,6 +592,8 @@ def timeline(principal: Principal, patient_id: int) -> list[TimelineEntry]:
                 summary["flags"] = r.flags
             if r.timepoint_months is not None:
                 summary["timepoint_months"] = r.timepoint_months
+            if r.incomplete_reason:
+                summary["incomplete_reason"] = r.incomplete_reason
             entries.append(TimelineEntry(r.administered_on, "screening", summary, r.id, r.created_at))
         referrals = s.exec(
             select(Referral, Service.name)

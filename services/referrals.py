@@ -4,11 +4,13 @@ Connectors of the patient's centre create referrals, log the handover and move t
 `domain.care.REFERRAL_TRANSITIONS`; partners see referrals to their own organisations' activities
 with only what the patient consented to share, and accept, decline or mark attendance. Referrals
 are never deleted; every change adds a ReferralEvent. Every read and write is audited, denials too.
+A new referral starts or joins the patient's follow-up programme in the same transaction
+(`services.followup.join_or_enrol`), with the latest screening as the baseline.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import or_
@@ -18,10 +20,13 @@ from sqlmodel import Session, col, select
 from db.engine import read_session, write_session
 from db.models import (
     Contact,
+    Enrolment,
+    FollowUp,
     Organization,
     Patient,
     PatientConsent,
     Phone,
+    Programme,
     Referral,
     ReferralEvent,
     Service,
@@ -84,6 +89,26 @@ class ReferralView:
     contact_name: str | None
     contact_phone: str | None
     contact_email: str | None
+    follow_up: ReferralFollowUp | None = None
+
+
+@dataclass(frozen=True)
+class ReferralFollowUp:
+    """The follow-up programme a referral started or joined, and what falls due next."""
+
+    enrolment_id: int
+    programme_code: str
+    programme_names: dict[str, str]
+    enrolled_on: date
+    baseline_done_on: date | None  # the baseline follow-up (time point 0), when done
+    next_follow_up_id: int | None
+    next_due: date | None
+    next_timepoint: int | None
+    # Known right after creating: started (True) or joined (False); not part of equality.
+    started: bool | None = field(default=None, compare=False)
+
+    def name(self, lang: str) -> str:
+        return self.programme_names.get(lang) or self.programme_names["sv"]
 
 
 @dataclass(frozen=True)
@@ -192,7 +217,38 @@ def _contact(session: Session, service: Service) -> tuple[str | None, str | None
     return (contact.name if contact else None), phone, email
 
 
-def _view(session: Session, referral: Referral, service: Service | None = None) -> ReferralView:
+def _follow_up(session: Session, enrolment_id: int | None, started: bool | None) -> ReferralFollowUp | None:
+    if enrolment_id is None:
+        return None
+    row = session.exec(
+        select(Enrolment, Programme)
+        .join(Programme, Programme.id == Enrolment.programme_id)
+        .where(Enrolment.id == enrolment_id)
+    ).first()
+    if row is None:
+        return None
+    enrolment, programme = row
+    lines = session.exec(
+        select(FollowUp).where(FollowUp.enrolment_id == enrolment.id).order_by(FollowUp.timepoint_months)
+    ).all()
+    baseline = next((f for f in lines if f.timepoint_months == 0 and f.status == "completed"), None)
+    upcoming = next((f for f in lines if f.status in ("due", "overdue")), None)
+    return ReferralFollowUp(
+        enrolment_id=enrolment.id,
+        programme_code=programme.code,
+        programme_names={"sv": programme.name_sv, "da": programme.name_da, "en": programme.name_en},
+        enrolled_on=enrolment.enrolled_on,
+        baseline_done_on=baseline.completed_on if baseline else None,
+        next_follow_up_id=upcoming.id if upcoming else None,
+        next_due=upcoming.due_on if upcoming else None,
+        next_timepoint=upcoming.timepoint_months if upcoming else None,
+        started=started,
+    )
+
+
+def _view(
+    session: Session, referral: Referral, service: Service | None = None, *, started: bool | None = None
+) -> ReferralView:
     service = service or session.get(Service, referral.service_id)
     name, phone, email = _contact(session, service)
     return ReferralView(
@@ -208,6 +264,7 @@ def _view(session: Session, referral: Referral, service: Service | None = None) 
         contact_name=name,
         contact_phone=phone,
         contact_email=email,
+        follow_up=_follow_up(session, referral.enrolment_id, started),
     )
 
 
@@ -253,11 +310,15 @@ def create_referral(
     need: str | None = None,
     idempotency_key: str | None = None,
     today: date | None = None,
+    programme_code: str | None = "auto",
 ) -> ReferralView:
     """Refer a patient of the connector's centre to an active, approved activity.
 
     Needs the patient's latest "referral" consent granted and a patient not anonymised. A repeated
-    idempotency key returns the referral it created and writes nothing more."""
+    idempotency key returns the referral it created and writes nothing more. `programme_code`
+    chooses the follow-up: "auto" (the patient's active programme, else social prescribing), a
+    programme's code (joined if active, else started) or None (no follow-up)."""
+    from services import followup  # followup reads referrals for the worklist
 
     action = "referral.create"
     with read_session() as session:
@@ -281,6 +342,9 @@ def create_referral(
             errors["service_id"] = ("error.referral_activity_unknown", {})
         elif service.status != "active" or service.approval_status != "approved":
             errors["service_id"] = ("error.referral_activity_unavailable", {})
+        bad_programme = followup.check_programme_choice(session, programme_code)
+        if bad_programme:
+            errors["programme_code"] = bad_programme
     if errors:
         raise ValidationError(errors)
     try:
@@ -304,14 +368,22 @@ def create_referral(
             session.add(referral)
             session.flush()
             session.add(ReferralEvent(referral_id=referral.id, status="requested", user_id=principal.user_id))
+            joined = followup.join_or_enrol(session, principal, patient, programme_code, _today(today))
+            started = None
+            if joined is not None:
+                enrolment, _programme, started = joined
+                referral.enrolment_id = enrolment.id
+                session.add(referral)
+                session.flush()
             audit.record(
                 session,
                 principal,
                 action,
                 patient_pseudonym=patient.pseudonym,
-                detail=f"referral={referral.id}",
+                detail=f"referral={referral.id}"
+                + (f" enrolment={referral.enrolment_id}" if referral.enrolment_id else ""),
             )
-            return _view(session, referral, service)
+            return _view(session, referral, service, started=started)
     except IntegrityError:
         # Another request with the same key won the race: return its referral.
         existing = _existing(principal, idempotency_key, patient) if idempotency_key else None
@@ -615,7 +687,7 @@ def partner_referrals(
         for referral, service_name, org_name, patient in rows:
             first_name = phone = None
             if patient.anonymised_at is None and sharing.get(patient.id, False):
-                identity = decrypt_identity(patient.identity_enc, patient.pseudonym)
+                identity = decrypt_identity(patient.identity_enc)
                 first_name = _first_name(identity)
                 phone = (identity.get("phone") or "").strip() or None
             pseudonyms.append(patient.pseudonym)

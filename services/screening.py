@@ -4,6 +4,10 @@ Connectors of the patient's centre only; every read and write is audited, denial
 are validated by `domain.instruments.score` (the one scorer) and stored with their scores beside
 them: total, score, band, subscales (ONS4 per-item bands under subscales["bands"]) and flags as
 comma-separated text.
+
+A form with unanswered items is refused, naming each one, unless it is saved on purpose as
+incomplete with a reason (`INCOMPLETE_REASONS`): such a row keeps its answers and any safety flag,
+but has no total, score, band or subscales, so no dashboard counts it as a measurement.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlmodel import col, select
 from db.engine import read_session, write_session
 from db.models import Enrolment, InstrumentResponse, Patient
 from domain.instrument_defs import DEFINITIONS
-from domain.instruments import CODES, InstrumentError, score
+from domain.instruments import CODES, INCOMPLETE_REASONS, InstrumentError, score
 from services import audit
 from services.errors import AccessDenied, ValidationError
 from services.principal import Principal
@@ -45,6 +49,12 @@ class ResponseView:
     missing: tuple
     flag_acknowledged: bool = False
     timepoint_months: int | None = None
+    incomplete_reason: str | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """Saved on purpose with unanswered items (or, before reasons were required, partial)."""
+        return self.incomplete_reason is not None or bool(self.missing)
 
 
 @dataclass(frozen=True)
@@ -117,7 +127,7 @@ def _view(row: InstrumentResponse) -> ResponseView:
     except InstrumentError:  # a stored row the scorer no longer accepts: show what is stored
         recomputed = None
     if bands is None:
-        bands = dict(recomputed.bands) if recomputed else {}
+        bands = dict(recomputed.bands) if recomputed and row.incomplete_reason is None else {}
     return ResponseView(
         id=row.id,
         patient_id=row.patient_id,
@@ -132,7 +142,13 @@ def _view(row: InstrumentResponse) -> ResponseView:
         missing=tuple(recomputed.missing) if recomputed else (),
         flag_acknowledged=row.flag_acknowledged_at is not None,
         timepoint_months=row.timepoint_months,
+        incomplete_reason=row.incomplete_reason,
     )
+
+
+def unanswered_items(code: str, answers: Mapping) -> tuple[str, ...]:
+    """The item ids of instrument `code` with no answer, in the instrument's order."""
+    return tuple(i for i in DEFINITIONS[code].item_ids() if answers.get(i) is None)
 
 
 def record_response(
@@ -145,8 +161,12 @@ def record_response(
     enrolment_id: int | None = None,
     timepoint_months: int | None = None,
     idempotency_key: str | None = None,
+    incomplete_reason: str | None = None,
 ) -> ResponseView:
-    """Score and store one administration. A repeated idempotency key returns the stored row."""
+    """Score and store one administration. A repeated idempotency key returns the stored row.
+
+    Every item must be answered; otherwise each unanswered item is refused by name, unless
+    `incomplete_reason` (one of INCOMPLETE_REASONS) says why the form is saved incomplete."""
     patient = _patient_for(principal, patient_id, "screening.record")
     errors: dict[str, tuple[str, dict]] = {}
     today = date.today()
@@ -168,16 +188,33 @@ def record_response(
         errors["idempotency_key"] = ("error.invalid_input", {})
     if enrolment_id is not None and (isinstance(enrolment_id, bool) or not isinstance(enrolment_id, int)):
         errors["enrolment_id"] = ("error.invalid_choice", {})
+    clean: dict = {}
     try:
         clean = validate_answers(instrument, answers)
     except ValidationError as bad:
         errors.update(bad.fields)
+    if incomplete_reason == "":
+        errors["incomplete_reason"] = ("error.required", {})
+    elif incomplete_reason is not None and incomplete_reason not in INCOMPLETE_REASONS:
+        errors["incomplete_reason"] = ("error.invalid_choice", {})
+    unanswered = unanswered_items(instrument, clean) if clean and instrument in CODES else ()
+    if clean and not errors:
+        if unanswered and incomplete_reason is None:
+            errors["answers"] = ("error.instrument_incomplete", {"n": len(unanswered)})
+            errors.update({item: ("error.instrument_unanswered", {}) for item in unanswered})
+        elif not unanswered and incomplete_reason is not None:
+            errors["incomplete_reason"] = ("error.instrument_all_answered", {})
     if errors:
         raise ValidationError(errors)
     result = score(instrument, clean, ucla3_threshold=get_settings().ucla3_threshold)
     subscales = dict(result.subscales)
     if result.bands:
         subscales["bands"] = dict(result.bands)
+    total, value, band = result.total, result.score, result.band
+    if incomplete_reason is not None:
+        # An incomplete form is not a measurement: keep the answers and the safety flag only.
+        total = value = band = None
+        subscales = {}
     try:
         with write_session() as session:
             if idempotency_key:
@@ -208,13 +245,14 @@ def record_response(
                 administered_on=administered_on,
                 timepoint_months=timepoint_months,
                 answers=clean,
-                total=result.total,
-                score=result.score,
-                band=result.band,
+                total=total,
+                score=value,
+                band=band,
                 subscales=subscales,
                 flags=_flags_text(result.flags),
                 created_by=principal.user_id,
                 idempotency_key=idempotency_key,
+                incomplete_reason=incomplete_reason,
             )
             session.add(row)
             session.flush()
@@ -223,7 +261,9 @@ def record_response(
                 principal,
                 "screening.record",
                 patient_pseudonym=patient.pseudonym,
-                detail=f"{instrument} id={row.id}" + (f" flags={row.flags}" if row.flags else ""),
+                detail=f"{instrument} id={row.id}"
+                + (f" flags={row.flags}" if row.flags else "")
+                + (f" incomplete={incomplete_reason} n={len(unanswered)}" if incomplete_reason else ""),
             )
     except IntegrityError:
         # Another replica stored the same idempotency key between our check and our insert.

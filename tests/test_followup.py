@@ -885,3 +885,158 @@ def test_follow_up_page_saves_an_instrument_for_the_enrolment_and_time_point(wor
         ("ucla3", view.id, 3, 9)
     ]
     assert followup.follow_up_detail(world.connector, fu.id).done_instruments == frozenset({"ucla3"})
+
+
+# --- Referral starts or joins follow-up ----------------------------------------------------------------
+
+UCLA3 = {"companionship": 3, "left_out": 2, "isolated": 2}
+
+
+def _consent_to_referral(patient_id: int) -> None:
+    from db.models import PatientConsent
+
+    with write_session() as s:
+        s.add(PatientConsent(patient_id=patient_id, kind="referral", granted=True))
+
+
+def _screen(world: CareWorld, on: date, **kw):
+    from services import screening
+
+    return screening.record_response(
+        world.connector, patient_id=world.patient, instrument="ucla3", answers=UCLA3, administered_on=on, **kw
+    )
+
+
+def _refer(world: CareWorld, **kw):
+    from services.referrals import create_referral
+
+    return create_referral(world.connector, patient_id=world.patient, service_id=world.service, **kw)
+
+
+def test_referral_enrols_with_the_latest_screening_as_baseline(world):
+    from db.models import InstrumentResponse
+
+    _consent_to_referral(world.patient)
+    screened_on = date.today() - timedelta(days=20)
+    _screen(world, date.today() - timedelta(days=60))  # an older screening is not the baseline
+    baseline = _screen(world, screened_on)
+    swem = {
+        "optimistic": 3,
+        "useful": 4,
+        "relaxed": 2,
+        "problems": 3,
+        "thinking": 4,
+        "close": 3,
+        "own_mind": 5,
+    }
+    from services import screening
+
+    same_day = screening.record_response(
+        world.connector,
+        patient_id=world.patient,
+        instrument="swemwbs",
+        answers=swem,
+        administered_on=screened_on,
+    )
+    partial = screening.record_response(
+        world.connector,
+        patient_id=world.patient,
+        instrument="gad7",
+        answers={"q1": 1},
+        administered_on=screened_on,
+        incomplete_reason="out_of_time",
+    )
+    view = _refer(world)
+    fu = view.follow_up
+    assert fu is not None and fu.started is True and fu.programme_code == "social_prescribing"
+    assert fu.enrolled_on == screened_on and fu.baseline_done_on == screened_on
+    assert (fu.next_timepoint, fu.next_due) == (3, prog.add_months(screened_on, 3))
+    with read_session() as s:
+        enrolment = s.exec(select(Enrolment)).one()
+        assert s.get(Referral, view.id).enrolment_id == enrolment.id
+        lines = s.exec(select(FollowUp).order_by(FollowUp.timepoint_months)).all()
+        assert [(f.timepoint_months, f.due_on, f.status) for f in lines] == [
+            (0, screened_on, "completed"),
+            (3, prog.add_months(screened_on, 3), "due"),
+            (6, prog.add_months(screened_on, 6), "due"),
+        ]
+        linked = {
+            r.id: (r.enrolment_id, r.timepoint_months) for r in s.exec(select(InstrumentResponse)).all()
+        }
+    # Both complete screenings of that day are the baseline; the incomplete one and the older are not.
+    assert linked[baseline.id] == linked[same_day.id] == (enrolment.id, 0)
+    assert linked[partial.id] == (None, None)
+    assert sum(1 for v in linked.values() if v == (None, None)) == 2
+    [event] = events("enrolment.create")
+    assert event.patient_pseudonym == "PAAAAAAAA1" and f"baseline={screened_on.isoformat()}" in event.detail
+    [made] = events("referral.create")
+    assert f"enrolment={enrolment.id}" in made.detail
+    # The 3-month follow-up falls due on schedule and reaches the worklist.
+    work = followup.worklist(world.connector, today=prog.add_months(screened_on, 3))
+    assert [(r.patient_id, r.timepoint_months) for r in work.due_today] == [(world.patient, 3)]
+
+
+def test_second_referral_joins_the_active_programme(world):
+    _consent_to_referral(world.patient)
+    first = _refer(world)
+    with write_session() as s:
+        other = Service(organization_id=world.w.org, name="Språkcafé")
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    from services.referrals import create_referral
+
+    second = create_referral(world.connector, patient_id=world.patient, service_id=other_id)
+    assert second.follow_up.started is False
+    assert second.follow_up.enrolment_id == first.follow_up.enrolment_id
+    assert count(Enrolment) == 1 and count(FollowUp) == 3
+
+
+def test_referral_without_a_recent_screening_has_its_baseline_due_today(world):
+    _consent_to_referral(world.patient)
+    _screen(world, date.today() - timedelta(days=followup.BASELINE_WINDOW_DAYS + 1))  # too old
+    view = _refer(world)
+    assert view.follow_up.enrolled_on == date.today() and view.follow_up.baseline_done_on is None
+    assert (view.follow_up.next_timepoint, view.follow_up.next_due) == (0, date.today())
+    work = followup.worklist(world.connector)
+    assert [(r.patient_id, r.timepoint_months) for r in work.due_today] == [(world.patient, 0)]
+
+
+def test_referral_follow_up_can_be_chosen_or_left_out(world):
+    _consent_to_referral(world.patient)
+    plan = followup.referral_plan(world.connector, world.patient)
+    assert plan.default == "social_prescribing" and plan.active == () and plan.baseline is None
+    assert {p.code for p in plan.programmes} == {"social_prescribing", "samverkansmodell"}
+    none = _refer(world, programme_code=None)
+    assert none.follow_up is None and count(Enrolment) == 0
+    with pytest.raises(ValidationError) as err:
+        _refer(world, programme_code="no_such_programme")
+    assert err.value.fields == {"programme_code": ("error.invalid_choice", {})}
+    with pytest.raises(ValidationError):
+        _refer(world, programme_code=["social_prescribing"])
+    assert count(Referral) == 3  # the two in the world and the one without follow-up
+    chosen = _refer(world, programme_code="samverkansmodell", idempotency_key="k-sam")
+    assert chosen.follow_up.programme_code == "samverkansmodell"
+    with read_session() as s:
+        assert s.exec(select(Enrolment.arm)).one() in ("coaching", "control")  # allocated as usual
+    plan = followup.referral_plan(world.connector, world.patient)
+    assert plan.default == "samverkansmodell" and plan.enrolment_in("samverkansmodell") is not None
+    # The same key again returns the same referral and enrols nobody twice.
+    again = _refer(world, programme_code="samverkansmodell", idempotency_key="k-sam")
+    assert again.id == chosen.id and count(Enrolment) == 1
+
+
+def test_referral_plan_of_another_centre_is_denied(world):
+    with pytest.raises(AccessDenied):
+        followup.referral_plan(world.connector_b, world.patient)
+    assert events("enrolment.read", "denied")
+
+
+def test_auto_follow_up_without_the_default_programme_installed_enrols_nobody(world):
+    with write_session() as s:
+        for p in s.exec(select(Programme)).all():
+            p.code = p.code + "_x"
+            s.add(p)
+    _consent_to_referral(world.patient)
+    assert _refer(world).follow_up is None and count(Enrolment) == 0
+    assert followup.referral_plan(world.connector, world.patient).default is None

@@ -147,21 +147,94 @@ def test_known_values_for_the_common_pair(setup):
     assert ons4.bands == {"satisfied": "medium", "worthwhile": "very_high", "happy": "low", "anxious": "high"}
 
 
-def test_partial_answers_are_stored_with_what_is_missing(setup):
+PARTIAL_DJG6 = {"emptiness": "yes", "miss_people": None, "rejected": "yes", "rely_on": "no", "trust": "no"}
+
+
+def test_a_partial_form_is_refused_naming_each_unanswered_item(setup):
+    with pytest.raises(ValidationError) as caught:
+        screening.record_response(
+            setup.connector, patient_id=setup.patient_a.id, instrument="djg6", answers=PARTIAL_DJG6
+        )
+    assert caught.value.fields == {
+        "answers": ("error.instrument_incomplete", {"n": 2}),
+        "miss_people": ("error.instrument_unanswered", {}),
+        "close": ("error.instrument_unanswered", {}),
+    }
+    # DJG-6 allows a total with one item missing, yet a form is either complete or saved on purpose.
+    with pytest.raises(ValidationError) as caught:
+        screening.record_response(
+            setup.connector,
+            patient_id=setup.patient_a.id,
+            instrument="djg6",
+            answers=PARTIAL_DJG6 | {"miss_people": "no"},
+        )
+    assert set(caught.value.fields) == {"answers", "close"}
+    assert count_responses() == 0 and audit_rows("screening.record") == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("", ("error.required", {})),
+        ("bored", ("error.invalid_choice", {})),
+        (3, ("error.invalid_choice", {})),
+    ],
+)
+def test_save_incomplete_needs_a_known_reason(setup, reason, expected):
+    with pytest.raises(ValidationError) as caught:
+        screening.record_response(
+            setup.connector,
+            patient_id=setup.patient_a.id,
+            instrument="djg6",
+            answers=PARTIAL_DJG6,
+            incomplete_reason=reason,
+        )
+    assert caught.value.fields == {"incomplete_reason": expected}
+    assert count_responses() == 0
+
+
+def test_a_complete_form_cannot_be_marked_incomplete(setup):
+    with pytest.raises(ValidationError) as caught:
+        screening.record_response(
+            setup.connector,
+            patient_id=setup.patient_a.id,
+            instrument="ucla3",
+            answers=SAMPLES["ucla3"],
+            incomplete_reason="out_of_time",
+        )
+    assert caught.value.fields == {"incomplete_reason": ("error.instrument_all_answered", {})}
+    assert count_responses() == 0
+
+
+def test_save_incomplete_with_a_reason_keeps_answers_but_no_total_and_is_audited(setup):
     view = screening.record_response(
         setup.connector,
         patient_id=setup.patient_a.id,
         instrument="djg6",
-        answers={"emptiness": "yes", "miss_people": None, "rejected": "yes", "rely_on": "no", "trust": "no"},
+        answers=PARTIAL_DJG6 | {"miss_people": "no"},
+        incomplete_reason="complete_by_phone",
     )
-    assert view.missing == ("miss_people", "close")
-    assert view.total is None and view.subscales == {"emotional": None, "social": None}
+    assert view.incomplete and view.incomplete_reason == "complete_by_phone"
+    assert view.missing == ("close",)
+    assert (view.total, view.score, view.band, view.subscales, view.bands) == (None, None, None, {}, {})
     (row,) = responses()
-    assert row.answers == {"emptiness": "yes", "rejected": "yes", "rely_on": "no", "trust": "no"}
-    assert screening.list_responses(setup.connector, setup.patient_a.id)[0].missing == (
-        "miss_people",
-        "close",
+    assert row.incomplete_reason == "complete_by_phone" and row.total is None and row.score is None
+    assert row.answers == {k: v for k, v in PARTIAL_DJG6.items() if v} | {"miss_people": "no"}
+    (event,) = audit_rows("screening.record")
+    assert event.patient_pseudonym == setup.patient_a.pseudonym
+    assert "incomplete=complete_by_phone" in event.detail and "n=1" in event.detail
+    listed = screening.list_responses(setup.connector, setup.patient_a.id)[0]
+    assert listed.incomplete_reason == "complete_by_phone" and listed.missing == ("close",)
+    # The timeline marks it as incomplete with its reason.
+    from services.patients import timeline
+
+    (entry,) = [e for e in timeline(setup.connector, setup.patient_a.id) if e.kind == "screening"]
+    assert entry.summary["incomplete_reason"] == "complete_by_phone" and entry.summary["total"] is None
+    # A complete save carries no reason and no incomplete mark.
+    full = screening.record_response(
+        setup.connector, patient_id=setup.patient_a.id, instrument="ucla3", answers=SAMPLES["ucla3"]
     )
+    assert not full.incomplete and full.incomplete_reason is None
 
 
 def test_ucla3_threshold_comes_from_settings(setup, monkeypatch):
@@ -284,7 +357,11 @@ def test_other_inputs_are_validated(setup):
 
 def test_connector_of_another_centre_is_denied_and_audited(setup):
     ucla = screening.record_response(
-        setup.connector, patient_id=setup.patient_a.id, instrument="phq9", answers={"q9": 2}
+        setup.connector,
+        patient_id=setup.patient_a.id,
+        instrument="phq9",
+        answers={"q9": 2},
+        incomplete_reason="too_unwell",
     )
     before = count_responses()
     with pytest.raises(AccessDenied):
@@ -316,7 +393,11 @@ def _all_audit() -> list[AuditEvent]:
 def test_other_roles_are_denied(setup, role):
     principal = setup.world.principals[role]
     flagged = screening.record_response(
-        setup.connector, patient_id=setup.patient_a.id, instrument="phq9", answers={"q9": 1}
+        setup.connector,
+        patient_id=setup.patient_a.id,
+        instrument="phq9",
+        answers={"q9": 1},
+        incomplete_reason="too_unwell",
     )
     with pytest.raises(AccessDenied):
         screening.record_response(
@@ -363,12 +444,20 @@ def test_safety_flag_is_listed_and_acknowledged(setup):
         setup.connector, patient_id=setup.patient_a.id, instrument="phq9", answers=SAMPLES["phq9"]
     )
     flagged = screening.record_response(
-        setup.connector, patient_id=setup.patient_a.id, instrument="phq9", answers={"q1": 0, "q9": 1}
+        setup.connector,
+        patient_id=setup.patient_a.id,
+        instrument="phq9",
+        answers={"q1": 0, "q9": 1},
+        incomplete_reason="patient_declined",
     )
     assert plain.flags == frozenset() and flagged.flags == frozenset({"self_harm"})
     assert flagged.total is None  # partial, yet flagged
     screening.record_response(
-        setup.connector_b, patient_id=setup.patient_b.id, instrument="phq9", answers={"q9": 3}
+        setup.connector_b,
+        patient_id=setup.patient_b.id,
+        instrument="phq9",
+        answers={"q9": 3},
+        incomplete_reason="out_of_time",
     )
     open_a = screening.open_safety_flags(setup.connector)
     assert open_a == [
@@ -504,7 +593,13 @@ def test_page_shows_the_safety_routine_as_soon_as_item_9_is_answered(page_setup,
     assert count_responses() == 0  # shown before saving
     at.button(key=f"scr{pid}_phq9__save").click().run()
     assert not at.exception, at.exception
+    assert count_responses() == 0  # eight items unanswered: not saved by accident
+    assert title in "\n".join(e.value for e in at.error)
+    at.selectbox(key=f"scr{pid}_phq9__reason").set_value("too_unwell").run()
+    at.button(key=f"scr{pid}_phq9__save_incomplete").click().run()
+    assert not at.exception, at.exception
     (row,) = responses()
+    assert row.incomplete_reason == "too_unwell"
     assert row.flags == "self_harm" and row.total is None
     assert title in "\n".join(e.value for e in at.error)  # still shown with the result
     assert translate(
@@ -545,6 +640,8 @@ def test_page_without_a_patient_points_to_the_patient_list(page_setup):
 
 
 def test_page_shows_a_failed_save_and_keeps_the_answers(page_setup):
+    from domain.instrument_defs import definition
+
     pid = page_setup.patient_a.id
     at = page(page_setup, patient=str(pid))
     at.button(key=f"scr{pid}_ucla3__save").click().run()
@@ -552,8 +649,31 @@ def test_page_shows_a_failed_save_and_keeps_the_answers(page_setup):
     radio(at, pid, "ucla3", "isolated").set_value(2).run()
     at.button(key=f"scr{pid}_ucla3__save").click().run()
     assert not at.exception, at.exception
+    assert count_responses() == 0  # a half-answered form is not saved by accident
+    errors = "\n".join(e.value for e in at.error)
+    assert translate("error.instrument_incomplete", "sv") in errors
+    items = definition("ucla3").items
+    for number, item in ((1, items[0]), (2, items[1])):  # the unanswered ones, named
+        assert f"{number}. {item.text['sv']}**: {translate('error.instrument_unanswered', 'sv')}" in errors
+    assert f"3. {items[2].text['sv']}" not in errors
+    assert radio(at, pid, "ucla3", "isolated").value == 2  # what was answered is kept
+    # Save incomplete without a reason: refused, still nothing written.
+    at.button(key=f"scr{pid}_ucla3__save_incomplete").click().run()
+    assert translate("error.required", "sv") in "\n".join(e.value for e in at.error)
+    assert count_responses() == 0
+    at.selectbox(key=f"scr{pid}_ucla3__reason").set_value("patient_declined").run()
+    at.button(key=f"scr{pid}_ucla3__save_incomplete").click().run()
+    assert not at.exception, at.exception
     (row,) = responses()
     assert row.answers == {"isolated": 2} and row.total is None
+    assert row.incomplete_reason == "patient_declined"
+    shown = texts(at)
+    reason = translate("connector.incomplete_reason_patient_declined", "sv")
+    assert translate("connector.incomplete_saved_as", "sv", reason=reason) in shown
+    table = at.dataframe[0].value
+    assert list(table[translate("instruments.col_result", "sv")]) == [
+        translate("connector.incomplete_with_reason", "sv", reason=reason)
+    ]
 
 
 @pytest.mark.parametrize("lang", ["sv", "da", "en"])
