@@ -10,6 +10,7 @@ from components.i18n import current_language, show_service_error, t
 from components.instrument_form import clear_instrument_form, instrument_form, item_labels
 from components.query import query_id
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services.caseload import patient_names
 from services.errors import ServiceError
 from services.followup import follow_up_detail, record_follow_up
@@ -139,7 +140,7 @@ with st.form(f"follow_up_complete_{detail.id}"):
 for ref in detail.referrals:
     st.page_link(
         "app_pages/referral.py",
-        label=t("followup.open_referral", service=ref.service_name),
+        label=t("followup.open_referral", service=md_inline(ref.service_name)),
         query_params={"id": str(ref.id)},
         icon=":material/send:",
     )

@@ -8,6 +8,7 @@ from components.caseload import SHOW_ALL, caseload_section, who_label
 from components.directory_filters import escape_md
 from components.i18n import current_language, t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services.caseload import CASELOAD_MAX, caseload, patient_names
 from services.followup import worklist
 from services.home import connector_summary
@@ -20,7 +21,7 @@ load = caseload(principal, limit=CASELOAD_MAX if st.session_state.get(SHOW_ALL) 
 rows = (*work.safety_flags, *work.due_today, *work.overdue, *work.upcoming, *work.unanswered)
 names = patient_names(principal, [r.patient_id for r in rows])
 
-st.title(t("home.hello", name=principal.display_name))
+st.title(t("home.hello", name=md_inline(principal.display_name)))
 st.caption(t("home.connector.centres", centres=", ".join(summary.centres)))
 
 counts = work.counts

@@ -15,6 +15,7 @@ from components.query import query_id
 from components.referral_followup import follow_up_choice, follow_up_done
 from components.session import guard
 from domain.care import NEED_CODES, OPEN_REFERRAL_STATUSES
+from domain.markdown_safety import mailto_link, tel_link
 from domain.matching import AGE_GROUPS, DAY_CODES, TIMES_OF_DAY
 from domain.schedules import WEEKDAYS, format_occurrence
 from services import matching, unmet
@@ -274,10 +275,10 @@ for item in suggestions:
             contact = [escape_md(done["name"] or t("matching.no_contact"))]
             if done["phone"]:
                 contact.append(
-                    f":material/call: [{escape_md(done['phone'])}](tel:{done['phone'].replace(' ', '')})"
+                    f":material/call: {tel_link(done['phone'])}"
                 )
             if done["email"]:
-                contact.append(f":material/mail: {escape_md(done['email'])}")
+                contact.append(f":material/mail: {mailto_link(done['email'])}")
             st.success(t("matching.refer_done") + "\n\n" + "  \n".join(contact))
             if done.get("follow_up"):
                 st.info(done["follow_up"], icon=":material/event_repeat:")

@@ -12,6 +12,7 @@ from components.query import query_id
 from components.session import guard
 from domain.care import CONSENT_KINDS, CONTACT_PREFERENCES, NEED_CODES
 from domain.csv_safety import to_csv
+from domain.markdown_safety import md_inline
 from services.auth import load_principal
 from services.errors import AccessDenied, NotFound, ServiceError
 from services.patients import LANGUAGES, get_profile, set_consents, timeline, update_profile
@@ -43,7 +44,7 @@ except NotFound:
     _back(t("patients.no_patient_found"))
 
 # --- Header ---------------------------------------------------------------------------------------
-st.title(profile.name or profile.pseudonym)
+st.title(md_inline(profile.name or profile.pseudonym))
 facts = [
     t("patients.pseudonym_is", pseudonym=profile.pseudonym),
     t("patients.age_is", age=profile.age) if profile.age is not None else None,
@@ -206,7 +207,7 @@ for ref in referrals:
         "app_pages/referral.py",
         label=t(
             "patients.referral_line",
-            service=ref.service_name,
+            service=md_inline(ref.service_name),
             status=t(f"patients.status_{ref.status}"),
             date=ref.created_on.isoformat(),
         ),

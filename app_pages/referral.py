@@ -3,8 +3,6 @@ for the warm handover, logging the handover, moving the status on, and the full 
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
@@ -15,6 +13,7 @@ from components.referral_followup import follow_up_done
 from components.referral_labels import method_label, reason_label, status_badge, status_label
 from components.session import guard
 from domain.care import HANDOVER_METHODS, OUTCOME_REASONS
+from domain.markdown_safety import mailto_link, md_inline, tel_link
 from services.errors import AccessDenied, NotFound, ServiceError, ValidationError
 from services.referrals import REASON_REQUIRED, log_handover, referral_detail, set_status
 from settings import get_settings
@@ -59,7 +58,7 @@ notice = pop_notice("referral")
 if notice:
     st.success(notice)
 
-st.subheader(view.service_name)
+st.subheader(md_inline(view.service_name))
 st.markdown(status_badge(view.status, view.outcome_reason))
 facts = [
     t("referral.organization", name=escape_md(detail.organization_name)),
@@ -94,10 +93,9 @@ with st.container(border=True):
         if view.contact_name:
             lines.append(f":material/person: {escape_md(view.contact_name)}")
         if view.contact_phone:
-            dial = re.sub(r"[^\d+]", "", view.contact_phone)
-            lines.append(f":material/call: [{escape_md(view.contact_phone)}](tel:{dial})")
+            lines.append(f":material/call: {tel_link(view.contact_phone)}")
         if view.contact_email:
-            lines.append(f":material/mail: [{escape_md(view.contact_email)}](mailto:{view.contact_email})")
+            lines.append(f":material/mail: {mailto_link(view.contact_email)}")
         st.markdown("  \n".join(lines))
     else:
         st.caption(t("referral.no_contact"))

@@ -33,9 +33,10 @@ from db.models import (
 )
 from domain.care import CONSENT_KINDS, CONTACT_PREFERENCES, NEED_CODES
 from domain.national_id import InvalidNationalId, parse_national_id
-from domain.security import decrypt_identity, encrypt_identity, identity_hash
+from domain.security import decrypt_identity, encrypt_identity, identity_hash, is_legacy_blob
 from services import audit, scope
 from services.errors import AccessDenied, ValidationError
+from services.keys import current_key_version
 from services.principal import Principal
 
 _PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -246,11 +247,15 @@ def register_patient(
     with write_session() as session:
         if session.exec(select(Patient.id).where(Patient.identity_hash == lookup)).first():
             raise ValidationError({"national_id": ("error.patient_exists", {})})
+        pseudonym = new_pseudonym()
         patient = Patient(
-            pseudonym=new_pseudonym(),
+            pseudonym=pseudonym,
             centre_id=centre_id,
             identity_hash=lookup,
-            identity_enc=encrypt_identity({"national_id": parsed.normalised, "name": name, "phone": phone}),
+            identity_enc=encrypt_identity(
+                {"national_id": parsed.normalised, "name": name, "phone": phone}, pseudonym
+            ),
+            key_version=current_key_version(session),
             birth_year=parsed.birth_date.year,
             sex=sex,
             preferred_language=preferred_language,
@@ -270,7 +275,7 @@ def register_patient(
 
 
 def _view(patient: Patient, centre_code: str) -> PatientView:
-    identity = decrypt_identity(patient.identity_enc)
+    identity = decrypt_identity(patient.identity_enc, patient.pseudonym)
     return PatientView(
         id=patient.id,
         pseudonym=patient.pseudonym,
@@ -458,7 +463,7 @@ def update_profile(
     changed: list[str] = []
     with write_session() as session:
         row = session.get(Patient, patient.id)
-        identity = decrypt_identity(row.identity_enc)
+        identity = decrypt_identity(row.identity_enc, row.pseudonym)
         new_identity = dict(identity)
         if name is not None and name != identity.get("name"):
             new_identity["name"] = name
@@ -466,8 +471,8 @@ def update_profile(
         if phone is not None and phone != (identity.get("phone") or ""):
             new_identity["phone"] = phone
             changed.append("phone")
-        if new_identity != identity:
-            row.identity_enc = encrypt_identity(new_identity)
+        if new_identity != identity or is_legacy_blob(row.identity_enc):  # rewritten bound to the patient
+            row.identity_enc = encrypt_identity(new_identity, row.pseudonym)
         for field_name, value in (
             ("preferred_language", preferred_language),
             ("contact_preference", contact_preference),

@@ -687,7 +687,7 @@ def partner_referrals(
         for referral, service_name, org_name, patient in rows:
             first_name = phone = None
             if patient.anonymised_at is None and sharing.get(patient.id, False):
-                identity = decrypt_identity(patient.identity_enc)
+                identity = decrypt_identity(patient.identity_enc, patient.pseudonym)
                 first_name = _first_name(identity)
                 phone = (identity.get("phone") or "").strip() or None
             pseudonyms.append(patient.pseudonym)
