@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import audit_label, t
 from components.session import guard
 from locales import catalogue
 from services.audit import AUDIT_PAGE_SIZE, export_events, search_events
@@ -20,12 +20,6 @@ _GROUP = "audit.group."
 GROUPS = ("", *sorted(k.removeprefix(_GROUP) for k in catalogue("sv") if k.startswith(_GROUP)))
 
 
-def _label(kind: str, code: str) -> str:
-    """An action or outcome in words; a code the catalogue does not know yet is shown as is."""
-    key = f"audit.{kind}.{code}"
-    return t(key) if key in catalogue("sv") else code
-
-
 with st.form("audit_filters", enter_to_submit=True, border=True):
     first, second, third = st.columns(3)
     username = first.text_input(t("audit.user"), key="audit_user", max_chars=80)
@@ -39,7 +33,7 @@ with st.form("audit_filters", enter_to_submit=True, border=True):
         t("audit.outcome"),
         OUTCOMES,
         key="audit_outcome",
-        format_func=lambda o: _label("result", o) if o else t("audit.any"),
+        format_func=lambda o: audit_label("result", o) if o else t("audit.any"),
     )
     pseudonym = first.text_input(t("audit.patient"), key="audit_patient", max_chars=20)
     today = datetime.now(UTC).date()
@@ -82,8 +76,8 @@ else:
             t("audit.role"): [t(f"role.{e.role}") if e.role else "" for e in events],
             t("audit.care_unit"): [e.care_unit or "" for e in events],
             t("audit.patient"): [e.patient_pseudonym or "" for e in events],
-            t("audit.action"): [_label("action", e.action) for e in events],
-            t("audit.outcome"): [_label("result", e.outcome) for e in events],
+            t("audit.action"): [audit_label("action", e.action) for e in events],
+            t("audit.outcome"): [audit_label("result", e.outcome) for e in events],
             t("audit.detail"): [e.detail or "" for e in events],
         },
         hide_index=True,

@@ -6,7 +6,7 @@ import json
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
-from components.i18n import show_service_error, t
+from components.i18n import audit_label, show_service_error, t
 from components.instrument_form import incomplete_reason_label
 from components.query import query_id
 from components.session import guard
@@ -324,7 +324,12 @@ def _export_json() -> bytes:
 
 def _access_csv() -> bytes:
     rows = access_csv_rows(access_extract(_fresh_principal(), pid))
-    return to_csv(access_header, rows).encode("utf-8")
+    # In the patient's language: role, action and outcome in words, not codes.
+    words = [
+        [at, user, t(f"role.{r}") if r else "", audit_label("action", a), audit_label("result", o), unit]
+        for at, user, r, a, o, unit in rows
+    ]
+    return to_csv(access_header, words).encode("utf-8")
 
 
 with st.expander(t("patients.request_title"), icon=":material/shield_person:"):
@@ -359,8 +364,8 @@ with st.expander(t("patients.request_title"), icon=":material/shield_person:"):
                     t("patients.access_at"): [r.at.strftime("%Y-%m-%d %H:%M") for r in rows],
                     t("patients.access_user"): [r.user or "" for r in rows],
                     t("patients.access_role"): [t(f"role.{r.role}") if r.role else "" for r in rows],
-                    t("patients.access_action"): [r.action for r in rows],
-                    t("patients.access_outcome"): [r.outcome for r in rows],
+                    t("patients.access_action"): [audit_label("action", r.action) for r in rows],
+                    t("patients.access_outcome"): [audit_label("result", r.outcome) for r in rows],
                     t("patients.access_care_unit"): [r.care_unit or "" for r in rows],
                 },
                 hide_index=True,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from locales import DEFAULT_LANGUAGE, LANGUAGES, translate
+from locales import DEFAULT_LANGUAGE, LANGUAGES, catalogue, translate
 from locales.formatting import format_date, format_number, format_percent, plural
 from services.errors import ServiceError
 
@@ -35,6 +35,13 @@ def fmt_percent(fraction: float | None, decimals: int = 0) -> str:
 
 def fmt_date(value: dt.date | None, style: str = "short") -> str:
     return format_date(value, current_language(), style)
+
+
+def audit_label(kind: str, code: str) -> str:
+    """An audit action ("patient.read") or outcome ("denied") in words (`kind` "action" or
+    "result"); a code the catalogue does not know yet is shown as it is."""
+    key = f"audit.{kind}.{code}"
+    return t(key) if key in catalogue(DEFAULT_LANGUAGE) else code
 
 
 def error_text(error: ServiceError) -> str:

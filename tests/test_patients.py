@@ -783,7 +783,7 @@ def test_patient_page_edits_what_matters_and_consents(world):
     assert labels == [sv("patients.export_json"), sv("patients.export_access")]
     at.toggle(key=f"pr_show_access_{created.id}").set_value(True).run()
     assert not at.exception, at.exception
-    assert "patient.consent" in " ".join(map(str, at.dataframe[-1].value.iloc[:, 3]))
+    assert sv("audit.action.patient.consent") in " ".join(map(str, at.dataframe[-1].value.iloc[:, 3]))
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -8,6 +8,7 @@ What the browser adds on top (the file uploader's own texts) is covered in tests
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
@@ -367,3 +368,38 @@ def test_the_scan_catches_english_and_codes():
 def test_every_page_is_scanned():
     scanned = {spec.key for role in (*DEMO_USERS, None) for spec in pages_for(role)}
     assert scanned == {spec.key for spec in PAGES}
+
+
+def _literal_audit_codes() -> tuple[set[str], set[str]]:
+    """Audit actions and outcomes written as literals in the code: `action=` keywords and the
+    positional arguments of audit.record / record_now."""
+    actions: set[str] = set()
+    outcomes: set[str] = set()
+
+    def literal(node) -> str | None:
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    for folder in ("services", "components", "app_pages"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                for keyword in node.keywords:
+                    if keyword.arg == "action" and literal(keyword.value):
+                        actions.add(literal(keyword.value))
+                position = {"record": 2, "record_now": 1}.get(name)
+                if position is not None and len(node.args) > position + 1:
+                    actions.add(literal(node.args[position]) or "")
+                    outcomes.add(literal(node.args[position + 1]) or "")
+    return {a for a in actions if "." in a or a in ("login", "logout")}, outcomes - {""}
+
+
+def test_every_audit_action_and_outcome_has_words():
+    """The audit log and a patient's access extract show actions and outcomes in words."""
+    actions, outcomes = _literal_audit_codes()
+    assert "patient.read" in actions and "denied" in outcomes
+    sv = catalogue("sv")
+    assert sorted(a for a in actions if f"audit.action.{a}" not in sv) == []
+    assert sorted(o for o in outcomes if f"audit.result.{o}" not in sv) == []
