@@ -93,3 +93,26 @@ def feasible_true_counts(shown: int, rules: DisclosureRules = DEFAULT_RULES) -> 
     if shown == 0:
         return range(0, 1)
     return range(max(rules.k, shown - MAX_PERTURBATION), shown + MAX_PERTURBATION + 1)
+
+
+def perturb_table(table, keys):
+    """The protected table with every shown count perturbed by its cell key. `keys` maps each body
+    cell (row, column) to the sum of its contributors' record keys; a margin's key is the sum of its
+    cells' keys (each person is counted in one body cell). Hidden cells keep their symbol; which
+    cells are hidden was decided on the true counts."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from domain.disclosure import TOTAL
+
+    def key_of(row, column) -> int:
+        rows = table.rows if row is TOTAL else (row,)
+        columns = table.columns if column is TOTAL else (column,)
+        return sum(keys.get((r, c), 0) for r in rows for c in columns)
+
+    text, values = dict(table.text), {}
+    for (row, column), n in table.values.items():
+        shown, value = published_count(n, key_of(row, column), table.rules)
+        text[(row, column)] = shown
+        values[(row, column)] = value
+    return replace(table, text=MappingProxyType(text), values=MappingProxyType(values))

@@ -36,7 +36,8 @@ from sqlalchemy import and_, func
 from sqlmodel import col, select
 
 from db.engine import read_session
-from db.models import Enrolment, Organization, Referral, Service
+from db.models import Enrolment, Organization, Patient, Referral, Service
+from domain.cellkey import perturb_table
 from domain.disclosure import (
     TOTAL,
     ProtectedCounts,
@@ -130,8 +131,15 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
     with read_session() as s:
         names = tuple(sorted(s.exec(select(Organization.name).where(col(Organization.id).in_(orgs))).all()))
         rows = s.exec(
-            select(Service.id, Service.name, Referral.status, func.count())
+            select(
+                Service.id,
+                Service.name,
+                Referral.status,
+                func.count(),
+                func.coalesce(func.sum(Patient.record_key), 0),
+            )
             .select_from(Referral)
+            .join(Patient, Patient.id == Referral.patient_id)
             .join(Service, Service.id == Referral.service_id)
             .where(in_scope)
             .group_by(Service.id, Service.name, Referral.status)
@@ -192,13 +200,17 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
     activity_names: dict[str, str] = {}
     cells: dict[tuple[str, str], int] = {}
     group_of = {status: group for group, statuses in STATUS_GROUPS.items() for status in statuses}
-    for service_id, name, status, n in rows:
+    keys: dict[tuple[str, str], int] = {}
+    for service_id, name, status, n, key_sum in rows:
         label = str(service_id)
         activity_names[label] = name
         for column in COLUMNS:
             cells.setdefault((label, column), 0)
-        cells[(label, group_of.get(status, "other"))] += int(n)
-    table = protect_table(cells, rules=rules) if cells else None
+        group = (label, group_of.get(status, "other"))
+        cells[group] += int(n)
+        keys[group] = keys.get(group, 0) + int(key_sum)
+    # Suppression on the true counts; the shown counts perturbed by their cell keys (issue 10).
+    table = perturb_table(protect_table(cells, rules=rules), keys) if cells else None
     # The reasons add up to the declined total: show them only when the main table shows that total,
     # else their sum would give back a hidden cell.
     declined_shown = table is not None and (TOTAL, "declined") in table.values

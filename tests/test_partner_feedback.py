@@ -128,7 +128,8 @@ def original_cells(ids) -> dict:
     return cells
 
 
-def test_table_by_hand_with_suppression(world):
+def test_table_by_hand_with_suppression(world, monkeypatch):
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)  # hand-worked counts; see the next test
     ids = plant(world)
     view = pf.feedback(world.principals["partner"], START, END)
     table = view.table
@@ -150,6 +151,24 @@ def test_table_by_hand_with_suppression(world):
     assert not [t for t in table.text.values() if t.isdigit() and 0 < int(t) < 5]
     # the declined total is hidden ("<5"), so the reasons (which sum to it) are not shown at all
     assert view.reasons is None
+
+
+def test_table_counts_are_perturbed_like_every_dashboard_count(world, monkeypatch):
+    """Issue 10: the partner's table shows cell-key perturbed counts; what is hidden is decided on
+    the true counts, so the pattern is the same; no shown count is 1-4 and none is off by more than
+    the maximum perturbation."""
+    ids = plant(world)
+    shown = pf.feedback(world.principals["partner"], START, END).table
+    from services.dashboards import clear_caches
+
+    clear_caches()
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)
+    exact = pf.feedback(world.principals["partner"], START, END).table
+    assert set(shown.suppressed) == set(exact.suppressed)
+    assert set(shown.values) == set(exact.values)
+    for key, value in shown.values.items():
+        assert abs(value - exact.values[key]) <= 2 and not 0 < value < 5
+    assert original_cells(ids)
 
 
 def test_outcomes_ci_by_hand(world):
