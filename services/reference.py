@@ -233,7 +233,8 @@ def add_centre(
     with write_session() as s:
         muni = _municipality(s, municipality)
         if muni is None:
-            errors["municipality"] = ("error.invalid_choice", {})
+            empty = municipality is None or str(municipality).strip() == ""
+            errors["municipality"] = ("error.required" if empty else "error.invalid_choice", {})
         else:
             bad = ref.identifier_error(muni.country, identifier)
             if bad:

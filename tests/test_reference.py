@@ -219,6 +219,9 @@ def test_centre_identifier_is_an_hsa_id_in_sweden_and_a_sor_code_in_denmark(admi
         longitude=12.61,
     )
     n = _count(HealthCentre)
+    with pytest.raises(ValidationError) as caught:
+        reference.add_centre(p, code="VC-NEW", name="Ny", municipality="")
+    assert _fields(caught.value) == {"municipality": "error.required"}
     for muni, identifier, key in (
         ("1280", "123456", "reference.error.hsa_id"),
         ("1280", "SE232100001-15CQ", "reference.error.hsa_id"),

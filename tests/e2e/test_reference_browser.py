@@ -34,7 +34,7 @@ def test_admin_sees_reference_data_and_a_bad_hsa_id_is_refused(lotsa_server, tab
     page.locator('[data-testid="stAlertContentError"]').first.wait_for()
     shown = "\n".join(error_texts(page))
     assert translate("reference.field.municipality", lang) in shown  # no municipality chosen yet
-    assert translate("error.invalid_choice", lang) in shown
+    assert translate("error.required", lang) in shown
     assert form.get_by_label(translate("reference.field.code", lang), exact=True).input_value() == "VC-TEST"
     screenshot(page, "reference-centre-error")
     page.get_by_role("tab", name=translate("reference.tab.target_groups", lang)).click()
