@@ -29,6 +29,8 @@ from domain.instruments import (
 
 LANGUAGES = ("sv", "da", "en")
 VALIDATED = "validated"
+# The publisher's own translation, its wording checked against independently published copies.
+OFFICIAL = "official"
 WORKING = "working"
 
 Text = Mapping[str, str]
@@ -431,6 +433,16 @@ _PHQ_TRANSLATION_NOTE = _t(
     "them before clinical use.",
 )
 
+_PHQ9_NOTE = _t(
+    "Svensk text: den officiella svenska versionen (© Pfizer, översättning Mats Adler, Affektiva "
+    "mottagningen, Karolinska Universitetssjukhuset Huddinge, 2005), ordagrant jämförd med flera "
+    "oberoende publicerade kopior.",
+    "Den danske tekst er en arbejdsoversættelse, som ikke er kontrolleret mod den officielle danske "
+    "version (phqscreeners.com); erstat den med den officielle, før skemaet bruges klinisk.",
+    "English is the original. Official Swedish and Danish versions are at phqscreeners.com; the "
+    "Swedish text here is the official one, the Danish a working translation.",
+)
+
 _TWO_WEEKS = _t("De senaste två veckorna", "De seneste to uger", "The last 2 weeks")
 
 PHQ9 = InstrumentDef(
@@ -440,7 +452,7 @@ PHQ9 = InstrumentDef(
     loinc="44249-1",
     loinc_total="44261-6",
     intro=_t(
-        "Hur ofta under de senaste två veckorna har du besvärats av något av följande?",
+        "Under de senaste 2 veckorna, hur ofta har du besvärats av något av följande problem?",
         "Hvor ofte har du i løbet af de sidste to uger været plaget af nogen af følgende problemer?",
         "Over the last 2 weeks, how often have you been bothered by any of the following problems?",
     ),
@@ -449,32 +461,32 @@ PHQ9 = InstrumentDef(
         PHQ9_ITEMS,
         [
             (
-                "Lite intresse för eller glädje i att göra saker",
+                "Lite intresse eller glädje i att göra saker",
                 "Ringe interesse for eller glæde ved at gøre ting",
                 "Little interest or pleasure in doing things",
             ),
             (
-                "Känt dig nedstämd, deprimerad eller hopplös",
+                "Känt dig nedstämd, deprimerad eller känt att framtiden ser hopplös ut",
                 "Følt dig nedtrykt, deprimeret eller håbløs",
                 "Feeling down, depressed, or hopeless",
             ),
             (
-                "Svårt att somna eller att sova hela natten, eller sovit för mycket",
+                "Problem att somna eller att du vaknat i förtid, eller sovit för mycket",
                 "Svært ved at falde i søvn eller sove igennem, eller sovet for meget",
                 "Trouble falling or staying asleep, or sleeping too much",
             ),
             (
-                "Känt dig trött eller haft ont om energi",
+                "Känt dig trött eller energilös",
                 "Følt dig træt eller haft for lidt energi",
                 "Feeling tired or having little energy",
             ),
             (
-                "Dålig aptit eller ätit för mycket",
+                "Dålig aptit eller att du ätit för mycket",
                 "Dårlig appetit eller spist for meget",
                 "Poor appetite or overeating",
             ),
             (
-                "Haft dålig självkänsla, känt att du är misslyckad eller att du har svikit dig själv "
+                "Dålig självkänsla - eller att du känt dig misslyckad eller att du svikit dig själv "
                 "eller din familj",
                 "Haft det dårligt med dig selv, følt at du er en fiasko eller har svigtet dig selv "
                 "eller din familie",
@@ -482,30 +494,30 @@ PHQ9 = InstrumentDef(
                 "family down",
             ),
             (
-                "Svårt att koncentrera dig, till exempel på att läsa tidningen eller titta på tv",
+                "Svårigheter att koncentrera dig, till exempel när du läst tidningen eller sett på TV",
                 "Svært ved at koncentrere dig, fx om at læse avis eller se fjernsyn",
                 "Trouble concentrating on things, such as reading the newspaper or watching television",
             ),
             (
-                "Rört dig eller talat så långsamt att andra kunnat märka det, eller tvärtom varit så "
-                "rastlös att du rört dig mycket mer än vanligt",
+                "Att du rört dig eller talat så långsamt att andra noterat det? Eller motsatsen – att "
+                "du varit så nervös eller rastlös att du rört dig mer än vanligt",
                 "Bevæget dig eller talt så langsomt, at andre kunne have bemærket det, eller omvendt "
                 "været så urolig, at du har bevæget dig meget mere end normalt",
                 "Moving or speaking so slowly that other people could have noticed, or the opposite: "
                 "being so fidgety or restless that you have been moving around a lot more than usual",
             ),
             (
-                "Tankar på att det vore bättre om du vore död, eller på att skada dig själv på något sätt",
+                "Tankar att det skulle vara bättre om du var död eller att du skulle skada dig på något sätt",
                 "Tanker om, at du hellere ville være død, eller om at skade dig selv på en eller anden måde",
                 "Thoughts that you would be better off dead, or of hurting yourself in some way",
             ),
         ],
         _FREQUENCY_OPTIONS,
     ),
-    translation={"sv": WORKING, "da": WORKING, "en": VALIDATED},
+    translation={"sv": OFFICIAL, "da": WORKING, "en": VALIDATED},
     source="Kroenke, Spitzer & Williams, J Gen Intern Med 2001;16(9):606-613",
     notice=_PFIZER_NOTICE,
-    note=_PHQ_TRANSLATION_NOTE,
+    note=_PHQ9_NOTE,
 )
 
 GAD7 = InstrumentDef(
