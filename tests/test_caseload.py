@@ -192,3 +192,20 @@ def test_home_lists_my_patients_with_name_phone_and_next_action(world):
     assert "Greta Lind" in shown and "070-123 45 67" in shown
     assert translate("caseload.action_screening_missing", "sv") in shown
     assert greta.pseudonym in shown
+
+
+def test_the_demo_patient_the_readme_names_is_first_on_my_patients(sqlite_url):
+    """README: "Olof Olsson (personnummer 19550809-6699) is first on My patients"."""
+    from db.demo import seed_demo
+    from db.models import User
+    from services.auth import principal_for
+    from services.patients import find_patient
+
+    seed_demo()
+    with read_session() as s:
+        user = s.exec(select(User).where(User.username == "demo-connector")).one()
+        connector = principal_for(s, user)
+    first = caseload.caseload(connector).rows[0]
+    assert (first.name, first.action) == ("Olof Olsson", "follow_up_overdue")
+    found = find_patient(connector, national_id="19550809-6699", country="SE")
+    assert found is not None and found.id == first.patient_id
