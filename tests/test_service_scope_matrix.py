@@ -18,6 +18,7 @@ centre A / organisation 1, and no principal at all):
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import pkgutil
@@ -30,7 +31,7 @@ from sqlmodel import select
 import services
 from db.engine import write_session
 from db.models import Contact, FollowUp, Programme, Service
-from services import care, patients, referrals, screening, signposting
+from services import care, followup, patients, referrals, screening, signposting
 from services.dashboards import default_period
 from services.directory_edit import set_free_places, submit_suggestion
 from services.errors import AccessDenied, NotFound, ServiceError, ValidationError
@@ -118,6 +119,9 @@ def _build() -> Matrix:
         patients.set_consents(connector, view.id, {"referral": True, "share_contact": True})
         service = ids[key]
         referral = referrals.create_referral(connector, patient_id=view.id, service_id=service, today=TODAY)
+        # referring enrols in the default programme where that is wired in; else enrol here
+        with contextlib.suppress(ValidationError):
+            followup.enrol(connector, patient_id=view.id, programme_code="social_prescribing", today=TODAY)
         response = screening.record_response(
             connector, patient_id=view.id, instrument="phq9", answers=PHQ9_FLAG
         )
@@ -367,6 +371,11 @@ SCOPED: dict[str, Spec] = {
         overrides={"setting": "pharmacy", "need": "loneliness", "passed_to_connector": False},
     ),
     "signposting.my_signpostings": Spec("volunteer", targeted=False),
+    # reference data of the whole region: admins only
+    "reference.list_municipalities": Spec("admin", ("admin",), targeted=False),
+    "reference.list_centres": Spec("admin", ("admin",), targeted=False),
+    "reference.list_programmes": Spec("admin", ("admin",), targeted=False),
+    "reference.list_terms": Spec("admin", ("admin",), targeted=False),
     # accounts: admins manage every account
     "users.list_users": Spec("admin", ("admin",), targeted=False),
     "users.scope_options": Spec("admin", ("admin",), targeted=False),
@@ -414,6 +423,12 @@ NOT_SCOPED: dict[str, str] = {
     "followup.join_or_enrol": "enrols inside a session after patient_in_scope was checked by the caller",
     "followup.patient_in_scope": "the patient scope check itself (tested through every patient service)",
     "reference.term_index": "taxonomy labels (reference data) inside a session",
+    "reference.add_municipality": "admin-only write of region-wide reference data; returns the new row only",
+    "reference.add_centre": "admin-only write of region-wide reference data; returns the new row only",
+    "reference.add_programme": "admin-only write of region-wide reference data; returns the new row only",
+    "reference.add_term": "admin-only write of region-wide reference data; returns the new row only",
+    "reference.set_synonyms": "admin-only write of region-wide reference data; returns the term only",
+    "reference.seed_reference": "admin-only (or CLI) seeding of reference data; returns counts",
     "scope.check_patient": "the patient scope check itself, on a Patient already loaded",
     "scope.patient_in_scope": "the patient scope check itself, inside a session",
     "scope.authorise_patient": "the patient scope check itself (patients.authorise_patient is in the matrix)",
@@ -457,6 +472,10 @@ NOT_SCOPED: dict[str, str] = {
     "sessions.revoke_cookie": "ends the caller's own session",
     "sessions.token_from_cookie": "parses a cookie",
     "users.count_users": "a count for the CLI's first-admin check; no names",
+    "keys.check_key": "checks the installation's key at start; returns a key generation number",
+    "keys.current_key_version": "a key generation number, inside a session",
+    "keys.key_problem": "checks the installation's key at start; returns a message key",
+    "keys.rotate_key": "CLI only (the operator on the server); re-encrypts in place, returns counts",
     "users.create_first_admin": "CLI only, refused once any admin exists",
     # pure calculations, formatting and configuration
     "dashboards.clear_caches": "empties caches",
