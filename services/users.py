@@ -14,7 +14,7 @@ from domain import validation as v
 from domain.security import hash_password
 from locales import LANGUAGES
 from services import audit, sessions
-from services.auth import validate_password
+from services.auth import MAX_PASSWORD_LENGTH, validate_password
 from services.errors import NotFound, ValidationError
 from services.principal import CENTRE_SCOPED, ROLES, Principal
 
@@ -106,14 +106,18 @@ def _create(
     language: str,
     centre_ids=(),
     organization_ids=(),
+    password_hash: str | None = None,
 ) -> User:
+    """`password_hash`: computed before the write transaction (argon2 must not hold the write lock)."""
+    if password and password_hash is None:
+        password_hash = hash_password(password)
     user = User(
         username=username,
         display_name=display_name,
         email=email,
         role=role,
         language=language,
-        password_hash=hash_password(password) if password else None,
+        password_hash=password_hash if password else None,
         password_changed_at=utcnow() if password else None,
     )
     session.add(user)
@@ -146,6 +150,8 @@ def create_user(
     audit.require_role(principal, "admin", action="user.create")
     username, display_name = _clean(username).lower(), _clean(display_name)
     email = _clean(email).lower() or None
+    # hashed before the write transaction, so argon2 never holds up other people's writes
+    hashed = hash_password(password) if password and len(password) <= MAX_PASSWORD_LENGTH else None
     with write_session() as session:
         errors = _validate_new(
             session,
@@ -171,6 +177,7 @@ def create_user(
             language=language,
             centre_ids=centre_ids,
             organization_ids=organization_ids,
+            password_hash=hashed,
         )
         audit.record(session, principal, "user.create", detail=f"user={username} role={role}")
         return user.id
@@ -331,12 +338,15 @@ def _scope_summary(session: Session, user: User) -> str:
 
 def reset_password(principal: Principal, user_id: int, new_password: str) -> None:
     audit.require_role(principal, "admin", action="user.reset_password")
+    with read_session() as session:
+        username = _get(session, user_id).username
+    errors = validate_password(new_password, username=username)
+    if errors:
+        raise ValidationError(errors)
+    hashed = hash_password(new_password)  # before the write transaction
     with write_session() as session:
         user = _get(session, user_id)
-        errors = validate_password(new_password, username=user.username)
-        if errors:
-            raise ValidationError(errors)
-        user.password_hash = hash_password(new_password)
+        user.password_hash = hashed
         user.password_changed_at = utcnow()
         user.failed_attempts = 0
         user.locked_until = None

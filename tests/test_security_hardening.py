@@ -401,3 +401,28 @@ def test_change_password_refuses_a_common_password(db_url):
         )
     assert caught.value.fields["password"][0] == "error.password_common"
     assert authenticate("t-connector", PASSWORD).username == "t-connector"
+
+
+@pytest.mark.parametrize("action", ["create", "reset"])
+def test_admin_account_writes_hash_outside_the_write_lock(db_url, monkeypatch, action):
+    import services.users as users_module
+
+    world = make_world()
+    real_hash = users_module.hash_password
+    observed = []
+
+    def hash_and_probe(password):
+        observed.append(_write_finishes_within(5))
+        return real_hash(password)
+
+    monkeypatch.setattr(users_module, "hash_password", hash_and_probe)
+    admin = world.principals["admin"]
+    new = "a long new passphrase"
+    if action == "create":
+        create_user(admin, username="new-volunteer", display_name="New", role="volunteer", password=new)
+        username = "new-volunteer"
+    else:
+        users_module.reset_password(admin, world.principals["partner"].user_id, new)
+        username = "t-partner"
+    assert observed == [True]
+    assert authenticate(username, new).username == username
