@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import maps
 from components.directory_filters import escape_md, filter_params
-from components.i18n import current_language, t
+from components.i18n import current_language, t, tn
 from components.navigation import allowed
 from components.query import query_id
 from components.session import guard
@@ -151,7 +151,7 @@ with right:
         if item.fees and not item.costs:
             st.markdown(escape_md(item.fees))
         if item.available is not None:
-            places = t("activity.places", n=item.available, maximum=item.maximum or "?")
+            places = tn("activity.places", item.available, maximum=item.maximum or "?")
             st.markdown(f"**{places}**")
             if item.places_updated:
                 st.caption(t("activity.places_updated", date=f"{item.places_updated:%Y-%m-%d}"))

@@ -73,6 +73,7 @@ with tabs[0]:
         muni = left.selectbox(
             LABELS["municipality"], [m.id for m in municipalities], index=None,
             format_func={m.id: f"{m.name} ({m.country})" for m in municipalities}.get,
+            placeholder=t("widget.choose_one"),
         )  # fmt: skip
         identifier = right.text_input(LABELS["identifier"], max_chars=32, placeholder="SE2321000016-15CQ")
         address = st.text_input(LABELS["address"], max_chars=300)

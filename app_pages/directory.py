@@ -7,7 +7,7 @@ import streamlit as st
 from components import directory_filters as filters
 from components import maps
 from components.directory_filters import escape_md
-from components.i18n import current_language, fmt_number, t, tn
+from components.i18n import current_language, fmt_date, fmt_number, t, tn
 from components.session import guard
 from domain.schedules import weekday_names
 from services.directory import facet_options, map_points, search, timetable
@@ -87,10 +87,10 @@ with tabs[0]:
                 notes = [row.schedule_text]
                 if row.available is not None:
                     notes.append(
-                        t("directory.places", n=row.available, date=f"{row.places_updated:%Y-%m-%d}")
+                        tn("directory.places", row.available, date=fmt_date(row.places_updated))
                     )
                 if row.days_since_verified is not None:
-                    notes.append(t("directory.verified", n=row.days_since_verified))
+                    notes.append(tn("directory.verified", row.days_since_verified))
                 left.caption(" · ".join(n for n in notes if n))
                 if right.button(t("directory.open"), key=f"open_{row.id}", icon=":material/open_in_new:"):
                     _open(row.id, flt)

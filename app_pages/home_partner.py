@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import t, tn
 from components.session import guard
 from domain.markdown_safety import md_inline
 from services.home import STALE_DAYS, partner_summary
@@ -21,8 +21,8 @@ waiting.metric(t("home.partner.referrals_waiting"), summary.referrals_waiting, b
 
 st.page_link("app_pages/directory_upkeep.py", label=t("home.upkeep_link"), icon=":material/fact_check:")
 if summary.stale:
-    st.warning(t("home.partner.stale", n=summary.stale, days=STALE_DAYS))
+    st.warning(tn("home.partner.stale", summary.stale, days=STALE_DAYS))
 if summary.pending_approval:
-    st.info(t("home.partner.pending", n=summary.pending_approval))
+    st.info(tn("home.partner.pending", summary.pending_approval))
 if not summary.activities:
     st.info(t("home.partner.empty"))

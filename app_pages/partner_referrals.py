@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.confirm import pop_notice, push_notice
 from components.directory_filters import escape_md
-from components.i18n import show_service_error, t
+from components.i18n import show_service_error, t, tn
 from components.referral_labels import reason_label, status_badge
 from components.session import guard
 from services.errors import ServiceError
@@ -45,7 +45,7 @@ if which == "waiting":
 if not rows:
     st.info(t(f"partner_referrals.empty_{which}"))
     st.stop()
-st.caption(t("partner_referrals.count", n=len(rows)))
+st.caption(tn("partner_referrals.count", len(rows)))
 
 
 def respond(row, action: str, reason: str | None = None, note: str | None = None) -> bool:
@@ -97,11 +97,11 @@ for row in rows:
         badge = status_badge(row.status, row.outcome_reason)
         who.markdown(f"{person}  \n{escape_md(row.service_name)}  \n{badge}")
         if row.status == "requested":
-            waited = t("partner_referrals.waiting_days", n=row.days_waiting)
+            waited = tn("partner_referrals.waiting_days", row.days_waiting)
             if row.days_waiting > LATE_DAYS:
                 waited = f":orange[:material/schedule: {waited}]"
         else:
-            waited = t("partner_referrals.days_since", n=row.days_waiting)
+            waited = tn("partner_referrals.days_since", row.days_waiting)
         who.caption(
             t("partner_referrals.referred_on", date=f"{row.created_on:%Y-%m-%d}")
             + f" · {waited} · "

@@ -6,7 +6,7 @@ import json
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
-from components.i18n import audit_label, show_service_error, t
+from components.i18n import audit_label, fmt_number, show_service_error, t
 from components.instrument_form import incomplete_reason_label
 from components.query import query_id
 from components.session import guard
@@ -231,7 +231,7 @@ def _code(prefix: str, code: str | None) -> str:
 
 def _number(value) -> str:
     value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:.1f}"
+    return fmt_number(value, 0 if value.is_integer() else 1)
 
 
 def _describe(entry) -> str:

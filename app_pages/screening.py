@@ -7,7 +7,7 @@ import uuid
 import streamlit as st
 
 from components.directory_filters import escape_md
-from components.i18n import current_language, show_service_error, t
+from components.i18n import current_language, fmt_number, show_service_error, t
 from components.instrument_form import (
     band_label,
     clear_instrument_form,
@@ -167,7 +167,7 @@ else:
                 t("instruments.col_date"): r.administered_on.isoformat(),
                 t("instruments.col_instrument"): DEFINITIONS[r.instrument].short_name,
                 t("instruments.col_total"): "–" if r.total is None else str(int(r.total)),
-                t("instruments.col_score"): f"{r.score:.2f}"
+                t("instruments.col_score"): fmt_number(r.score, 2)
                 if r.score is not None and r.score != r.total
                 else "",
                 t("instruments.col_result"): _result_text(r),

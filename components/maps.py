@@ -413,7 +413,7 @@ def cells_deck(
                 "lat": c["lat"],
                 "lon": c["lon"],
                 "count": c["count"],
-                "name": t("directory.map_cell", n=c["count"]),
+                "name": tn("directory.map_cell", c["count"]),
                 "org": "",
                 "color": [int(255 - 200 * share), int(200 - 120 * share), int(120 + 60 * share), 210],
             }

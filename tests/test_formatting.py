@@ -106,3 +106,12 @@ def test_every_plural_key_used_in_code_exists():
     sv = catalogue("sv")
     missing = sorted(k for k in used if f"{k}.one" not in sv or f"{k}.other" not in sv)
     assert not missing, missing
+
+
+def test_counts_on_pages_use_the_singular_for_one():
+    assert plural("partner_referrals.count", 1, "sv") == "1 remiss"
+    assert plural("partner_referrals.waiting_days", 1, "da") == "ventet 1 dag"
+    assert plural("directory.verified", 1, "sv") == "bekräftad för 1 dag sedan"
+    assert plural("home.partner.pending", 1, "en") == "1 activity is awaiting approval."
+    assert plural("home.partner.stale", 3, "sv", days=90).startswith("3 aktiviteter har inte")
+    assert plural("activity.places", 1, "da", maximum=12) == "1 ledig plads af 12"
