@@ -102,7 +102,7 @@ def _ask(prompt: str, *, secret: bool = False) -> str:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
-    from services.keys import KeyMismatch, check_key
+    from services.keys import KeyMismatch, bind_legacy_identities, check_key
     from settings import MissingSecretKey
 
     upgrade(_db_url())
@@ -116,6 +116,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         _print_err(str(wrong))
         return 2
     print(f"LOTSA_SECRET_KEY matches this database (key generation {version}).")
+    bound = bind_legacy_identities(_db_url())
+    if bound:
+        print(f"Bound {bound} identities written before this version to their patients.")
     return 0
 
 

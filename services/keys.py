@@ -27,6 +27,7 @@ from domain.security import (
     decrypt_identity,
     encrypt_identity,
     identity_hash,
+    is_legacy_blob,
     key_check_value,
 )
 from services import audit
@@ -114,6 +115,27 @@ def key_problem(url: str | None = None) -> str | None:
     except (ValueError, TypeError):  # malformed base64
         return "key.error.missing"
     return None
+
+
+def bind_legacy_identities(url: str | None = None) -> int:
+    """Rewrite identities written before migration 0006 (fixed associated data) bound to their
+    patient's pseudonym, under the running key, in one transaction; returns how many. After this no
+    blob can be moved to another patient. `manage.py migrate` runs it once the key is checked."""
+    master = master_key()
+    check_key(url)
+    count = 0
+    with write_session(url) as s:
+        rows = s.exec(select(Patient).where(col(Patient.identity_enc).is_not(None)).order_by(Patient.id))
+        for patient in rows.all():
+            if not is_legacy_blob(patient.identity_enc):
+                continue
+            identity = decrypt_identity(patient.identity_enc, patient.pseudonym, master=master)
+            patient.identity_enc = encrypt_identity(identity, patient.pseudonym, master=master)
+            s.add(patient)
+            count += 1
+        if count:
+            audit.record(s, None, "key.bind_identities", username="cli", detail=f"identities={count}")
+    return count
 
 
 def rotate_key(new_master: bytes, url: str | None = None, *, operator: str = "cli") -> RotateReport:

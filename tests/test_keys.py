@@ -232,3 +232,26 @@ def test_cli_checks_the_key_and_rotates_it(db_url):
         row = s.get(Patient, view.id)
     assert row.key_version == 2
     assert decrypt_identity(row.identity_enc, row.pseudonym, master=b"n" * 32)["name"] == "Tolvan Tolvansson"
+
+
+def test_migrate_binds_identities_from_before_0006_to_their_patients(db_url):
+    world = make_world()
+    a = _register(world, "19121212-1212", "Tolvan Tolvansson")
+    b = _register(world, "19460101-0038", "Kalle Karlsson")
+    identity = {"national_id": "191212121212", "name": "Tolvan Tolvansson", "phone": "0701234567"}
+    with write_session() as s:
+        s.get(Patient, a.id).identity_enc = _legacy_blob(identity)
+    with read_session() as s:
+        untouched = bytes(s.get(Patient, b.id).identity_enc)
+    dispose_all()
+    done = _manage(db_url, "migrate")
+    assert done.returncode == 0, done.stderr
+    assert "Bound 1 identities" in done.stdout
+    with read_session() as s:
+        row_a, row_b = s.get(Patient, a.id), s.get(Patient, b.id)
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "key.bind_identities")).one()
+    assert not is_legacy_blob(row_a.identity_enc) and bytes(row_b.identity_enc) == untouched
+    assert decrypt_identity(row_a.identity_enc, row_a.pseudonym) == identity
+    assert event.detail == "identities=1"
+    again = _manage(db_url, "migrate")
+    assert again.returncode == 0 and "Bound" not in again.stdout
