@@ -99,7 +99,7 @@ def _panel(metric: str, rows: list[tuple[int, str, int, int]], rules) -> tuple[F
         if protected is None or protected.rate is None:
             left_out += 1
             continue
-        shown.append((cid, name, num, den, protected.rate))
+        shown.append((cid, name, num, den, round(protected.rate, 2)))  # whole percent (issue 10)
     if not shown:
         return FunnelPanel(metric, True, (), count_cell(left_out, rules), None, False, None), {}
     result = funnel([(str(cid), num, den) for cid, _n, num, den, _r in shown])
@@ -177,7 +177,7 @@ def compare_centres(
                     Figure(
                         metric,
                         f"{protected.rate * 100:.0f} %",
-                        protected.rate,
+                        round(protected.rate, 2),  # never full precision in chart data (issue 10)
                         definition,
                         protected.numerator_text,
                         protected.denominator_text,
