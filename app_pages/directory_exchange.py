@@ -12,6 +12,7 @@ import streamlit as st
 from components.confirm import pop_notice, push_notice
 from components.i18n import show_service_error, t
 from components.session import guard
+from domain.markdown_safety import md_inline
 from services import hsds as exchange
 from services.errors import ServiceError
 
@@ -96,7 +97,7 @@ if upload is not None and st.button(t("exchange.import"), type="primary", icon="
     # problems of single records as a table.
     whole = [e for e in report.errors if e.index is None][:20]
     for e in whole:
-        st.error(f"{e.path}: {e.message}".replace(str(path), upload.name))
+        st.error(md_inline(f"{e.path}: {e.message}".replace(str(path), upload.name)))
     records = [e for e in report.errors if e.index is not None][:500]
     if records:
         st.dataframe(

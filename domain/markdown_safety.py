@@ -5,7 +5,7 @@ Markdown with extensions: `$...$` LaTeX, `:red[...]` colour, `:material/...:` ic
 links, `![x](url)` images (which the browser loads at once), raw URLs and e-mail addresses turned
 into links, and HTML. `md()` backslash-escapes the characters that start any of those (CommonMark
 allows an escape before any ASCII punctuation, so the text still looks exactly as typed), a block
-marker at the start of a line, and the 'www.' of a bare address, so none of them can form. Links
+marker at the start of a line, and the start of a bare address, so none of them can form. Links
 are only ever built here, from validated parts: http(s) addresses, mailto: from a valid e-mail
 address, tel: from a valid phone number. Pure logic, no Streamlit.
 """
@@ -27,8 +27,15 @@ _INLINE = frozenset("\\`*_[]<>$~|")
 _CONTEXTUAL = re.compile(r":(?=[A-Za-z/])|&(?=[A-Za-z#])|@(?=[A-Za-z0-9])")
 # Characters that start a block at the beginning of a line: headings, lists, quotes, rules, setext.
 _LINE_START = re.compile(r"^([ \t]*)([#+\-=>]|\d{1,9}[.)])", re.MULTILINE)
-_WWW = re.compile(r"(?i)(www)\.")
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+# Streamlit also turns bare addresses into links after escapes are resolved (seen in Chromium:
+# 'http\://x' and 'x\@y.z' still became links), so a word joiner (U+2060: zero-width, no line
+# break) goes where such a link would start: after a scheme name before ':', after 'www' before
+# '.', and before the '@' of an address. It is invisible; the text still reads as typed.
+JOINER = "\u2060"
+_AUTOLINK = re.compile(
+    r"(?i)(?<![a-z])(https?|ftp|file|mailto|tel|data|javascript|www)(?=[:.])|(?<=\w)(?=@\w)"
+)
 
 
 def md(value: object) -> str:
@@ -37,11 +44,10 @@ def md(value: object) -> str:
     auto-linked, line breaks kept as hard breaks."""
     if value is None:
         return ""
-    text = _LINE_BREAKS.sub("\n", str(value))
+    text = _AUTOLINK.sub(lambda m: (m.group(1) or "") + JOINER, _LINE_BREAKS.sub("\n", str(value)))
     escaped = "".join("\\" + ch if ch in _INLINE else ch for ch in text)
     escaped = _CONTEXTUAL.sub(lambda m: "\\" + m.group(0), escaped)
     escaped = _LINE_START.sub(lambda m: m.group(1) + _escape_marker(m.group(2)), escaped)
-    escaped = _WWW.sub(r"\1\\.", escaped)
     return escaped.replace("\n", "  \n")
 
 
@@ -75,7 +81,7 @@ def mailto_link(address: object, label: object | None = None) -> str:
         checked = v.email(address, required=True)
     except v.FieldError:
         return md_inline(address if label is None else label)
-    shown = md_inline(checked if label is None else label).replace("\\@", "@")
+    shown = md_inline(checked if label is None else label).replace("\\@", "@").replace(JOINER, "")
     return f"[{shown}]({_target('mailto:' + checked)})"
 
 

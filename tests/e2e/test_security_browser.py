@@ -1,0 +1,39 @@
+"""In Chromium: an activity whose name and contact carry Markdown, LaTeX, colour and an image link
+shows them as typed text; the browser loads no image from the link and draws no formula (issue 13).
+The data is written straight into the database, as an older import or a direct edit could."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from domain.markdown_safety import JOINER
+from tests.e2e.test_directory_browser import demo_server, page, settle, shot  # noqa: F401
+
+PIXEL = "http://127.0.0.1:9/px.png"
+NAME = f"Promenad $x^2$ :red[ALARM] ![px]({PIXEL}) [klicka](http://127.0.0.1:9/)"
+CONTACT = "x@y.z)![px](http://127.0.0.1:9/contact.png)"
+
+
+def test_hostile_activity_text_is_shown_as_typed(demo_server, page):  # noqa: F811
+    base, url = demo_server
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        service_id = conn.execute(
+            "SELECT id FROM service WHERE status = 'active' AND approval_status = 'approved' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+        conn.execute("UPDATE service SET name = ? WHERE id = ?", (NAME, service_id))
+        conn.execute(
+            "UPDATE contact SET name = ?, email = ? WHERE service_id = ?", (NAME, CONTACT, service_id)
+        )
+    page.goto(f"{base}/activity?id={service_id}")
+    settle(page)
+    shot(page, "security-hostile-activity")
+    assert page.locator("[data-testid=stException]").count() == 0
+    title = page.locator("h1").first.inner_text()
+    assert title.replace(JOINER, "").strip() == NAME  # as typed (the invisible breaks stop autolinks)
+    assert page.locator(".katex").count() == 0  # no LaTeX drawn
+    assert page.locator('img[src^="http://127.0.0.1:9"]').count() == 0
+    assert page.locator('a[href^="http://127.0.0.1:9"]').count() == 0
+    assert page.locator('a[href^="mailto:x@y.z"]').count() == 0
+    assert not [u for u in page.requested if u.startswith("http://127.0.0.1:9")]
+    assert CONTACT in page.locator("[data-testid=stMain]").inner_text().replace(JOINER, "")  # as text
