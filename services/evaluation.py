@@ -223,9 +223,9 @@ def _change_row(outcome: str, timepoint: int, arms: tuple[str, ...], sums: dict,
             ArmChange(
                 arm,
                 count_cell(group.n, rules),
-                mean,
-                ci.low if mean is not None else None,
-                ci.high if mean is not None else None,
+                _r(mean, 1),
+                _r(ci.low, 1) if mean is not None else None,
+                _r(ci.high, 1) if mean is not None else None,
             )
         )
     diff = low = high = None
@@ -233,8 +233,13 @@ def _change_row(outcome: str, timepoint: int, arms: tuple[str, ...], sums: dict,
         a, b = sums.get(arms[0]), sums.get(arms[1])
         if a and b and rate_allowed(a.n, rules) and rate_allowed(b.n, rules):
             result = welch_difference(a, b)
-            diff, low, high = result.estimate, result.low, result.high
+            diff, low, high = _r(result.estimate, 1), _r(result.low, 1), _r(result.high, 1)
     return ChangeRow(outcome, timepoint, tuple(shown), diff, low, high)
+
+
+def _r(value: float | None, places: int) -> float | None:
+    """Published precision (issue 10): means and limits to one decimal, shares to whole percent."""
+    return None if value is None else round(value, places)
 
 
 def _share(num: int, den: int, parts_shown: bool, rules) -> Share:
@@ -242,7 +247,7 @@ def _share(num: int, den: int, parts_shown: bool, rules) -> Share:
     if not parts_shown or protected is None or protected.rate is None:
         return Share("–", None, None, None)
     low, high = proportion_ci(num, den)
-    return Share(f"{protected.rate * 100:.0f} %", protected.rate, low, high)
+    return Share(f"{protected.rate * 100:.0f} %", _r(protected.rate, 2), _r(low, 2), _r(high, 2))
 
 
 def _validate_programme(programme_id: object) -> int:
