@@ -474,6 +474,7 @@ NOT_SCOPED: dict[str, str] = {
     "users.count_users": "a count for the CLI's first-admin check; no names",
     "keys.check_key": "checks the installation's key at start; returns a key generation number",
     "keys.current_key_version": "a key generation number, inside a session",
+    "keys.bind_legacy_identities": "run by `manage.py migrate` on the server; returns a count",
     "keys.key_problem": "checks the installation's key at start; returns a message key",
     "keys.rotate_key": "CLI only (the operator on the server); re-encrypts in place, returns counts",
     "users.create_first_admin": "CLI only, refused once any admin exists",
