@@ -1,16 +1,23 @@
 """Lotsa works with no internet: every request the browser makes goes to the Lotsa server itself
-(favicon, fonts, the base map), the map draws land and water from the bundled base map, and
-Streamlit's file uploader speaks the user's language. Screenshots: artifacts/screenshots/offline-*.png.
+(favicon, fonts, the base map), the map draws land and water from the bundled base map, a
+configured tile server is drawn instead, and Streamlit's file uploader speaks the user's language.
+Screenshots: artifacts/screenshots/offline-*.png.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
+import sys
+import time
+import urllib.request
 from urllib.parse import urlparse
 
 import pytest
 
 from locales import translate
-from tests.e2e.conftest import VIEWPORT, screenshot, settle
+from tests.e2e.conftest import ROOT, VIEWPORT, _free_port, _stop, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +112,78 @@ def test_the_file_uploader_speaks_swedish(offline, lotsa_server):
     )
     assert translate("widget.upload", "sv") in shown
     assert "Upload" not in shown and "per file" not in shown, shown
+
+
+@pytest.fixture
+def tile_server():
+    """A local stand-in for a tile server: every tile is one magenta PNG; requests are recorded."""
+    import http.server
+    import io
+    import threading
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (255, 0, 255)).save(buffer, "PNG")
+    tile, hits = buffer.getvalue(), []
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+            self.wfile.write(tile)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    server.shutdown()
+
+
+def test_a_configured_tile_server_is_drawn_under_the_map(chromium, tile_server, tmp_path):
+    """LOTSA_MAP_TILE_URL: the browser fetches tiles from that server and draws them."""
+    base_tiles, hits = tile_server
+    env = {**os.environ, "LOTSA_DB_URL": f"sqlite:///{tmp_path / 'lotsa.db'}", "LOTSA_DEMO": "1"}
+    env["LOTSA_MAP_TILE_URL"] = base_tiles + "/{z}/{x}/{y}.png"
+    env["LOTSA_SECRET_KEY"] = base64.b64encode(b"t" * 32).decode()
+    for step in ("migrate", "demo"):
+        manage = [sys.executable, "manage.py", step]
+        subprocess.run(manage, cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    proc = subprocess.Popen(
+        [*command, "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        context = chromium.new_context(viewport=VIEWPORT, locale="sv-SE")
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/directory?view=map")
+        settle(page)
+        canvas = page.locator("[data-testid=stDeckGlJsonChart] canvas").first
+        canvas.wait_for(state="attached", timeout=30_000)
+        for _ in range(60):
+            if hits:
+                break
+            page.wait_for_timeout(250)
+        page.wait_for_timeout(1000)
+        screenshot(page, "offline-tile-server-map")
+        context.close()
+    finally:
+        _stop(proc)
+    assert hits and all(hit.endswith(".png") for hit in hits), hits
