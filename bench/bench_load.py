@@ -17,7 +17,7 @@ and throughput >= 1.8x one replica.
     nice -n 10 .venv/bin/python -m bench.bench_load                 # 5/10/20 users on 1 and 2 replicas
     nice -n 10 .venv/bin/python -m bench.bench_load --users 5 --replicas 1 --seconds 20
 
-Needs Postgres (LOTSA_BENCH_PG_URL, default the local server's database lotsa_bench_region, filled
+Needs Postgres (BENCH_LOAD_PG_URL, default the local server's database lotsa_bench_region, filled
 once with `manage.py synthetic --size region` when empty) and haproxy.
 """
 
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(1)
 
     signal.signal(signal.SIGTERM, stop)
-    url = os.environ.get("LOTSA_BENCH_PG_URL", DEFAULT_PG)
+    url = os.environ.get("BENCH_LOAD_PG_URL", DEFAULT_PG)
     user_counts = [int(x) for x in args.users.split(",")]
     names = prepare_database(url, max(user_counts))
     env = {"LOTSA_DB_URL": url, "LOTSA_DEMO": "0", "LOTSA_SECRET_KEY": os.environ["LOTSA_SECRET_KEY"]}

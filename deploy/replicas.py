@@ -5,7 +5,7 @@
 Each replica is a plain `streamlit run app.py` on its own port (port+11, port+12, ...), sharing the
 database (LOTSA_DB_URL, Postgres) and one cookie secret. HAProxy (Debian's `haproxy`) listens on
 `--port`, balances new visitors round-robin, and pins each browser to its replica with a cookie
-(`LOTSA_REPLICA`): a Streamlit session lives in one process (its script state, uploads, media), so
+(`lotsa_replica`): a Streamlit session lives in one process (its script state, uploads, media), so
 every request of a browser, the WebSocket (`/_stcore/stream`) included, must reach the same one.
 HAProxy passes WebSocket upgrades through in HTTP mode; `timeout tunnel` keeps idle sockets open.
 A replica that fails its health check (`/_stcore/health`) gets no new visitors; visitors pinned to
@@ -32,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COOKIE = "LOTSA_REPLICA"
+COOKIE = "lotsa_replica"
 
 
 def haproxy_config(port: int, replica_ports: list[int], *, host: str = "127.0.0.1") -> str:
