@@ -39,7 +39,7 @@ from tests.test_outcomes import BASE_DAY, FOLLOW_DAY, plant
 
 YEAR = (date(2025, 1, 1), date(2025, 12, 31))
 Q1 = (date(2025, 1, 1), date(2025, 3, 31))
-TRIALS = 16
+TRIALS = 12
 K = 5
 
 
