@@ -61,13 +61,19 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterabl
     taken as 127.0.0.1); `forwarded_for` the X-Forwarded-For header, possibly several joined by
     commas."""
     networks = tuple(trusted)
+    entries = [e for e in (forwarded_for or "").split(",") if e.strip()]
+    if peer and entries and _address(peer) is not None and _address(peer) == _address(entries[-1]):
+        # Streamlit's web server (uvicorn) itself believes X-Forwarded-For from a loopback peer and
+        # reports that address as the peer (seen in Chromium: 7 invented addresses, 7 "peers"). A
+        # peer equal to the header's last entry is such a rewrite: the connection came from loopback.
+        peer = None
     peer_address = _address(peer) if peer else ipaddress.ip_address(LOOPBACK)
     if peer_address is None:
         return "unknown"
     if not _trusted(peer_address, networks):
         return str(peer_address)
     client = peer_address
-    for entry in reversed([e for e in (forwarded_for or "").split(",") if e.strip()]):
+    for entry in reversed(entries):
         address = _address(entry)
         if address is None:
             break  # garbage from the client: stop at the last address a trusted proxy vouched for

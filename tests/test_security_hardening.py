@@ -297,6 +297,15 @@ def test_client_address_ignores_forwarded_for_without_trusted_proxies():
         assert seen == {peer or "127.0.0.1"}
 
 
+def test_a_peer_the_web_server_took_from_forwarded_for_counts_as_loopback():
+    """uvicorn (under Streamlit) replaces a loopback peer by the X-Forwarded-For address."""
+    for forged in INVENTED:
+        assert client_address(forged, forged, parse_trusted_proxies("")) == "127.0.0.1"
+        assert client_address(forged, f"6.6.6.6, {forged}", parse_trusted_proxies("")) == "127.0.0.1"
+        # behind a configured local proxy the address it reports is the client
+        assert client_address(forged, forged, parse_trusted_proxies("localhost")) == forged
+
+
 def test_client_address_behind_a_trusted_proxy_reads_from_the_right():
     trusted = parse_trusted_proxies("10.0.0.0/8, localhost")
     # the proxy appended the real client; what the client wrote itself is further left

@@ -37,3 +37,42 @@ def test_hostile_activity_text_is_shown_as_typed(demo_server, page):  # noqa: F8
     assert page.locator('a[href^="mailto:x@y.z"]').count() == 0
     assert not [u for u in page.requested if u.startswith("http://127.0.0.1:9")]
     assert CONTACT in page.locator("[data-testid=stMain]").inner_text().replace(JOINER, "")  # as text
+
+
+def _suggest(chromium, base: str, forged: str) -> str:
+    """One visitor (a fresh browser) sends a suggestion with an invented X-Forwarded-For; returns
+    'thanks', 'limited' or what else the page said."""
+    from locales import translate
+
+    context = chromium.new_context(
+        viewport={"width": 1400, "height": 1000},
+        locale="sv-SE",
+        extra_http_headers={"X-Forwarded-For": forged},
+    )
+    try:
+        tab = context.new_page()
+        tab.goto(f"{base}/suggest")
+        settle(tab)
+        tab.get_by_label(translate("suggest.name", "sv"), exact=True).fill("Boule")
+        tab.get_by_label(translate("suggest.organization", "sv"), exact=True).fill("PRO")
+        tab.get_by_label(translate("suggest.where", "sv"), exact=True).fill("Parken")
+        tab.get_by_label(translate("edit.contact_name", "sv"), exact=True).fill("Bo Ek")
+        tab.get_by_label(translate("suggest.contact_phone_long", "sv"), exact=True).fill("040-98 76 54")
+        tab.get_by_role("button", name=translate("suggest.send", "sv")).click()
+        settle(tab)
+        if tab.get_by_text(translate("suggest.thanks", "sv")).count():
+            return "thanks"
+        if tab.get_by_text(translate("suggest.rate_limited", "sv", n=5)).count():
+            return "limited"
+        return tab.locator("[data-testid=stMain]").inner_text()[:300]
+    finally:
+        context.close()
+
+
+def test_invented_forwarded_for_does_not_buy_more_suggestions(demo_server, chromium):  # noqa: F811
+    """The probe: 7 of 7 invented X-Forwarded-For addresses were accepted from one client. Without
+    LOTSA_TRUSTED_PROXIES the header is ignored, so one client gets at most 5 an hour."""
+    base, _ = demo_server
+    outcomes = [_suggest(chromium, base, f"198.51.100.{i}") for i in range(1, 8)]
+    assert set(outcomes) <= {"thanks", "limited"}, outcomes
+    assert outcomes.count("thanks") <= 5 and outcomes[-1] == "limited", outcomes
