@@ -9,6 +9,7 @@ from components import maps
 from components.directory_filters import escape_md
 from components.i18n import current_language, fmt_date, fmt_number, t, tn
 from components.session import guard
+from domain.markdown_safety import md_inline
 from domain.schedules import weekday_names
 from services.directory import facet_options, map_points, search, timetable
 from settings import get_settings
@@ -166,7 +167,7 @@ with tabs[2]:
                 end = f"–{e.end:%H:%M}" if e.end else ""
                 column.page_link(
                     ACTIVITY_PAGE,
-                    label=f"{e.start:%H:%M}{end} {e.name}",
+                    label=f"{e.start:%H:%M}{end} {md_inline(e.name)}",
                     query_params={"id": str(e.service_id), **flt.to_query_params()},
                 )
             if not entries:
