@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.directory_filters import escape_md
 from components.i18n import t
+from domain.markdown_safety import md_inline
 from services.caseload import CASELOAD_LIMIT
 
 URGENT = ("follow_up_overdue", "follow_up_today", "referral_unanswered")
@@ -71,7 +72,7 @@ def caseload_section(load) -> None:
         with person:
             st.page_link(
                 "app_pages/patient.py",
-                label=row.name or row.pseudonym,
+                label=md_inline(row.name or row.pseudonym),
                 query_params={"patient": str(row.patient_id)},
                 icon=":material/person:",
             )
