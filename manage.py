@@ -101,12 +101,19 @@ def _ask(prompt: str, *, secret: bool = False) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from db.migrate import upgrade
+    from db.migrate import current_revision, upgrade
     from services.keys import KeyMismatch, bind_legacy_identities, check_key
     from settings import MissingSecretKey
 
+    before = current_revision(_db_url())
     upgrade(_db_url())
-    print("Database is at the latest migration.")
+    after = current_revision(_db_url())
+    if before == after:
+        print(f"Database was already at the latest migration ({after}); nothing to do.")
+    elif before is None:
+        print(f"New database created and migrated to {after}.")
+    else:
+        print(f"Database migrated from {before} to {after}.")
     try:
         version = check_key(_db_url())
     except MissingSecretKey as missing:

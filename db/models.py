@@ -66,8 +66,8 @@ class Organization(SQLModel, table=True):
     website: Optional[str] = Field(default=None, max_length=500)
     kind: str = Field(default="ngo", max_length=32)
     municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
-
     alternate_name: Optional[str] = Field(default=None, max_length=300)  # HSDS; migration 0011
+
 
 # --- The directory (HSDS 3.0) -------------------------------------------------------------------
 
@@ -105,12 +105,12 @@ class Service(SQLModel, table=True):
     municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-
-
     # HSDS fields kept from imports (migration 0011).
     application_process: Optional[str] = None
     wait_time: Optional[str] = Field(default=None, max_length=300)
     alert: Optional[str] = None
+
+
 class Location(SQLModel, table=True):
     """HSDS location: a physical meeting place or a virtual one (a URL)."""
 
@@ -126,18 +126,18 @@ class Location(SQLModel, table=True):
     latitude: Optional[float] = None
     longitude: Optional[float] = None
     municipality_id: Optional[int] = Field(default=None, foreign_key="municipality.id")
-
-
     alternate_name: Optional[str] = Field(default=None, max_length=300)  # HSDS; migration 0011
     transportation: Optional[str] = None  # HSDS: how to get there; migration 0011
+
+
 class Address(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
     location_id: int = Field(foreign_key="location.id", index=True)
     address_1: str = Field(max_length=300)
+    address_2: Optional[str] = Field(default=None, max_length=300)  # HSDS; migration 0011
     city: str = Field(max_length=120)
     region: Optional[str] = Field(default=None, max_length=120)
-    address_2: Optional[str] = Field(default=None, max_length=300)  # HSDS; migration 0011
     state_province: str = Field(default="", max_length=120)
     postal_code: str = Field(max_length=16)
     country: str = Field(max_length=2)
@@ -162,9 +162,9 @@ class Contact(SQLModel, table=True):
     name: str = Field(max_length=200)
     title: Optional[str] = Field(default=None, max_length=200)
     email: Optional[str] = Field(default=None, max_length=200)
-
-
     department: Optional[str] = Field(default=None, max_length=200)  # HSDS; migration 0011
+
+
 class Phone(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     hsds_id: str = Field(default_factory=new_uuid, max_length=36, unique=True)
@@ -174,10 +174,10 @@ class Phone(SQLModel, table=True):
     organization_id: Optional[int] = Field(default=None, foreign_key="organization.id")
     number: str = Field(max_length=40)
     type: str = Field(default="voice", max_length=16)
-
-
     extension: Optional[float] = None  # HSDS (a number); migration 0011
     description: Optional[str] = None  # HSDS; migration 0011
+
+
 class Schedule(SQLModel, table=True):
     """HSDS schedule with iCal RRULE fields (freq, interval, byday, ...) and opening times."""
 
@@ -198,9 +198,9 @@ class Schedule(SQLModel, table=True):
     timezone: str = Field(default="Europe/Stockholm", max_length=40)
     attending_type: Optional[str] = Field(default=None, max_length=16)
     description: Optional[str] = None
-
-
     notes: Optional[str] = None  # HSDS; migration 0011
+
+
 class TaxonomyTerm(SQLModel, table=True):
     """A term in one of Lotsa's taxonomies: category, target_group, accessibility, language."""
 
@@ -241,10 +241,10 @@ class CostOption(SQLModel, table=True):
     amount: Optional[float] = None
     currency: str = Field(default="SEK", max_length=3)
     amount_description: Optional[str] = None
-
-
     valid_from: Optional[date] = None  # HSDS; migration 0011
     valid_to: Optional[date] = None  # HSDS; migration 0011
+
+
 class ServiceArea(SQLModel, table=True):
     __tablename__ = "service_area"
     id: Optional[int] = Field(default=None, primary_key=True)

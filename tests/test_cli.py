@@ -77,6 +77,17 @@ def test_migrate_then_create_admin_from_stdin_once(tmp_path, monkeypatch):
     assert no_input.returncode != 0 and "Nothing was created" in no_input.stderr
 
 
+def test_migrate_says_what_it_did_on_a_new_and_on_a_current_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    first = run(url, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "New database created and migrated to" in first.stdout
+    assert "already" not in first.stdout
+    again = run(url, "migrate")
+    assert again.returncode == 0, again.stderr
+    assert "already at the latest migration" in again.stdout
+
+
 def test_gen_key_prints_a_fresh_32_byte_key():
     keys = {run("sqlite://", "gen-key").stdout.strip() for _ in range(2)}
     assert len(keys) == 2
