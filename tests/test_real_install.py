@@ -86,7 +86,7 @@ def follow_readme(db_url: str) -> dict[str, str]:
         if command.startswith("export LOTSA_DB_URL="):
             env["LOTSA_DB_URL"] = db_url  # this test's own empty database
             continue
-        if command == ".venv/bin/streamlit run app.py":
+        if command == ".venv/bin/streamlit run serve.py":
             continue  # the connector's screening below goes through the same services the pages call
         parts = shlex.split(command)
         assert parts[:2] == [".venv/bin/python", "manage.py"], f"the test does not know this step: {line}"

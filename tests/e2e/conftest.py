@@ -138,6 +138,9 @@ def lotsa_server(chromium_executable, tmp_path_factory) -> Iterator[LotsaServer]
                 "127.0.0.1",
                 "--server.headless",
                 "true",
+                # a file edited during a run must not re-import the app ("Table already defined")
+                "--server.fileWatcherType",
+                "none",
             ],
             cwd=ROOT,
             env=env,
