@@ -8,7 +8,7 @@ import hashlib
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
-from components.i18n import current_language, show_service_error, t
+from components.i18n import current_language, show_service_error, t, tn
 from components.session import guard
 from domain.inventory import FIELDS, REQUIRED_FIELDS
 from services.directory_import import (
@@ -129,15 +129,15 @@ dupes.metric(t("import.page.rows_duplicate"), len(preview.duplicate_rows), borde
 st.caption(t("import.page.encoding", encoding=preview.encoding, name=preview.filename))
 if preview.new_organizations:
     st.info(
-        t(
+        tn(
             "import.page.new_organizations",
-            n=len(preview.new_organizations),
+            len(preview.new_organizations),
             names=", ".join(preview.new_organizations[:10]),
         )
     )
 
 if preview.errors:
-    st.subheader(t("import.page.errors_heading", n=len(bad_rows)))
+    st.subheader(tn("import.page.errors_heading", len(bad_rows)))
     shown = preview.errors[:SHOWN_ERRORS]
     st.dataframe(
         {

@@ -45,6 +45,7 @@ def audit_label(kind: str, code: str) -> str:
 
 
 def error_text(error: ServiceError) -> str:
+    """The error in words; a `count` parameter picks the plural form where the key has them."""
     return t(error.key, **error.params)
 
 

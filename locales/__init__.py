@@ -26,8 +26,15 @@ def catalogue(lang: str) -> dict[str, str]:
 
 
 def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
-    """The text for `key` in `lang`, falling back to Swedish, then to the key itself."""
+    """The text for `key` in `lang`, falling back to Swedish, then to the key itself.
+
+    A key that exists only in plural forms (`<key>.one` / `<key>.other`) is chosen by `count`."""
     text = catalogue(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).get(key)
+    if text is None and "count" in params and f"{key}.other" in catalogue(DEFAULT_LANGUAGE):
+        from locales.formatting import plural  # formatting imports this module
+
+        rest = {name: value for name, value in params.items() if name != "count"}
+        return plural(key, params["count"], lang, **rest)  # type: ignore[arg-type]
     if text is None:
         text = catalogue(DEFAULT_LANGUAGE).get(key, key)
     return text.format(**params) if params else text

@@ -594,7 +594,7 @@ def run_import(
             "refused",
             detail=f"file={name} mode={mode} error_rows={len(preview.error_rows)}",
         )
-        raise ServiceError("import.error.has_errors", n=len(preview.error_rows))
+        raise ServiceError("import.error.has_errors", count=len(preview.error_rows))
     duplicates = set(preview.duplicate_rows) if skip_duplicates else set()
     rows = [row for row in preview.valid if row.row not in duplicates]
     try:

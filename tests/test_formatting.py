@@ -115,3 +115,20 @@ def test_counts_on_pages_use_the_singular_for_one():
     assert plural("home.partner.pending", 1, "en") == "1 activity is awaiting approval."
     assert plural("home.partner.stale", 3, "sv", days=90).startswith("3 aktiviteter har inte")
     assert plural("activity.places", 1, "da", maximum=12) == "1 ledig plads af 12"
+
+
+def test_import_messages_use_the_singular_for_one_row():
+    """Issue 11: "Fel på 1 rader" and "1 nya organisationer" are gone; service errors with a count
+    choose their plural form too."""
+    from services.errors import ServiceError
+
+    assert plural("import.page.errors_heading", 1, "sv") == "Fel på 1 rad"
+    assert plural("import.page.errors_heading", 3, "sv") == "Fel på 3 rader"
+    assert plural("import.page.new_organizations", 1, "da", names="X").startswith("1 ny organisation")
+    error = ServiceError("import.error.has_errors", count=1)
+    from components.i18n import error_text
+
+    assert error_text(error).startswith("1 rad har fel")
+    from locales import translate
+
+    assert translate("import.error.has_errors", "en", count=2).startswith("2 rows have errors")

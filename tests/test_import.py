@@ -235,7 +235,7 @@ def test_thousand_rows_with_seventeen_bad_ones(world):
     with pytest.raises(ServiceError) as refused:
         run_import(admin, preview, mode="all_or_nothing")
     assert refused.value.key == "import.error.has_errors"
-    assert refused.value.params == {"n": 17}
+    assert refused.value.params == {"count": 17}
     assert counts() == before
 
     result = run_import(admin, preview, mode="valid_only")

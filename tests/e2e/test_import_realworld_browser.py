@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from locales import catalogue, translate
+from locales.formatting import plural
 from settings import DEMO_PASSWORD
 from tests.e2e.conftest import error_texts, screenshot, settle
 from tests.e2e.test_pages_browser import nav_link, open_login, submit_login
@@ -49,7 +50,7 @@ def test_a_municipal_workbook_with_an_instructions_sheet_and_a_title_row(lotsa_s
     settle(page)
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
     settle(page)
-    page.get_by_text(tr("import.page.errors_heading", n=1)).wait_for(state="visible", timeout=60_000)
+    page.get_by_text(plural("import.page.errors_heading", 1, "sv")).wait_for(state="visible", timeout=60_000)
     page.locator('[data-testid="stExpander"] summary').first.click()
     settle(page)
     assert page.get_by_role("combobox", name=tr("import.sheet")).input_value() == "Aktiviteter"

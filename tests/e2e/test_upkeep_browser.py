@@ -11,6 +11,7 @@ import re
 import pytest
 
 from locales import translate
+from locales.formatting import plural
 from settings import DEMO_PASSWORD
 from tests.e2e.conftest import error_texts, screenshot, settle
 from tests.e2e.test_pages_browser import nav_link, open_login, submit_login
@@ -128,7 +129,7 @@ def test_manager_imports_a_file_with_errors_and_reads_them(lotsa_server, tab, tm
     settle(page)
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
     settle(page)
-    page.get_by_text(tr("import.page.errors_heading", n=3)).wait_for(state="visible")
+    page.get_by_text(plural("import.page.errors_heading", 3, "sv")).wait_for(state="visible")
     grid = page.locator('[data-testid="stDataFrame"]').first
     assert grid.is_visible()
     screenshot(page, "upkeep-import-preview")
