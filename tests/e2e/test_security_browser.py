@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from domain.markdown_safety import JOINER
 from tests.e2e.test_directory_browser import demo_server, page, settle, shot  # noqa: F401
 
@@ -14,17 +16,39 @@ NAME = f"Promenad $x^2$ :red[ALARM] ![px]({PIXEL}) [klicka](http://127.0.0.1:9/)
 CONTACT = "x@y.z)![px](http://127.0.0.1:9/contact.png)"
 
 
-def test_hostile_activity_text_is_shown_as_typed(demo_server, page):  # noqa: F811
-    base, url = demo_server
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+@pytest.fixture
+def hostile_activity(demo_server):  # noqa: F811
+    """The newest public activity with hostile text, put back as it was afterwards: the demo server is
+    shared with the other browser tests, which edit these activities."""
+    _, url = demo_server
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
         service_id = conn.execute(
             "SELECT id FROM service WHERE status = 'active' AND approval_status = 'approved' "
             "ORDER BY id DESC LIMIT 1"
         ).fetchone()[0]
+        name = conn.execute("SELECT name FROM service WHERE id = ?", (service_id,)).fetchone()[0]
+        contacts = conn.execute(
+            "SELECT id, name, email FROM contact WHERE service_id = ?", (service_id,)
+        ).fetchall()
         conn.execute("UPDATE service SET name = ? WHERE id = ?", (NAME, service_id))
         conn.execute(
             "UPDATE contact SET name = ?, email = ? WHERE service_id = ?", (NAME, CONTACT, service_id)
         )
+    try:
+        yield service_id
+    finally:
+        with sqlite3.connect(path) as conn:
+            conn.execute("UPDATE service SET name = ? WHERE id = ?", (name, service_id))
+            conn.executemany(
+                "UPDATE contact SET name = ?, email = ? WHERE id = ?",
+                [(c_name, c_email, c_id) for c_id, c_name, c_email in contacts],
+            )
+
+
+def test_hostile_activity_text_is_shown_as_typed(demo_server, hostile_activity, page):  # noqa: F811
+    base, _ = demo_server
+    service_id = hostile_activity
     page.goto(f"{base}/activity?id={service_id}")
     settle(page)
     shot(page, "security-hostile-activity")
@@ -72,7 +96,14 @@ def _suggest(chromium, base: str, forged: str) -> str:
 def test_invented_forwarded_for_does_not_buy_more_suggestions(demo_server, chromium):  # noqa: F811
     """The probe: 7 of 7 invented X-Forwarded-For addresses were accepted from one client. Without
     LOTSA_TRUSTED_PROXIES the header is ignored, so one client gets at most 5 an hour."""
-    base, _ = demo_server
-    outcomes = [_suggest(chromium, base, f"198.51.100.{i}") for i in range(1, 8)]
+    base, url = demo_server
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        before = conn.execute("SELECT coalesce(max(id), 0) FROM directory_suggestion").fetchone()[0]
+    try:
+        outcomes = [_suggest(chromium, base, f"198.51.100.{i}") for i in range(1, 8)]
+    finally:  # the shared demo server's visitors (other tests) must not inherit this client's limit
+        with sqlite3.connect(path) as conn:
+            conn.execute("DELETE FROM directory_suggestion WHERE id > ?", (before,))
     assert set(outcomes) <= {"thanks", "limited"}, outcomes
     assert outcomes.count("thanks") <= 5 and outcomes[-1] == "limited", outcomes
