@@ -158,6 +158,9 @@ def _sniff(text: str) -> str:
     return best
 
 
+MAX_FIELD_CHARS = 131_072  # the csv module's default field limit: no real cell comes near it
+
+
 def _read_csv(data: bytes, header_row: int | None = None) -> RawTable:
     text, encoding = _decode(data)
     delimiter = _sniff(text)
@@ -167,6 +170,10 @@ def _read_csv(data: bytes, header_row: int | None = None) -> RawTable:
         for record in reader:
             if len(rows) > MAX_ROWS + 1000:
                 raise InventoryError("import.error.too_many_rows", n=MAX_ROWS)
+            if any(len(field) > MAX_FIELD_CHARS for field in record):
+                # an unclosed quote swallows the rest of the file into one field; the csv module's own
+                # limit is process-global (other libraries raise it), so it is checked here
+                raise csv.Error("field larger than field limit")
             rows.append(record[: MAX_COLUMNS + 1])
     except csv.Error:
         raise InventoryError("import.error.csv_malformed", line=reader.line_num) from None

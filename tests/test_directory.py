@@ -554,7 +554,7 @@ def test_directory_page_for_every_role_and_visitors(world, role):
     at.switch_page("app_pages/directory.py")
     at.run()
     assert not at.exception, at.exception
-    assert translate("directory.count", "sv", n=1) in texts(at)
+    assert translate("directory.count", "sv", count=1) in texts(at)
     assert at.text_input(key="dir_q").value == "Target"
     assert at.toggle(key="dir_free").value is True
     assert translate("error.access_denied", "sv") not in texts(at)
@@ -576,7 +576,7 @@ def test_connector_finds_the_acceptance_match_in_one_screen_and_opens_it(world):
     at.pills(key="dir_acc").set_value(["wheelchair"]).run()
     at.multiselect(key="dir_langs").set_value(["sv"]).run()
     assert not at.exception
-    assert translate("directory.count", "sv", n=1) in texts(at)
+    assert translate("directory.count", "sv", count=1) in texts(at)
     assert at.query_params["day"] == "TU" and at.query_params["km"] == "2.0"
     at.button(key=f"open_{world.ids[REFERENCE]}").click().run()
     assert not at.exception
@@ -593,7 +593,7 @@ def test_empty_result_says_what_to_change(world):
     assert translate("directory.empty_filtered", "sv") in texts(at)
     next(b for b in at.button if b.label == translate("directory.clear_filters", "sv")).click().run()
     assert at.text_input(key="dir_q").value == ""
-    assert translate("directory.count", "sv", n=len(PUBLIC_NAMES)) in texts(at)
+    assert translate("directory.count", "sv", count=len(PUBLIC_NAMES)) in texts(at)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

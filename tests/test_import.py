@@ -780,3 +780,18 @@ def test_twenty_thousand_rows_with_progress(sqlite_world):
     assert seen[-1] == (20_000, 20_000)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert counts()["service"] == 20_000
+
+
+def test_an_unclosed_quote_is_refused_even_when_a_library_raised_the_csv_field_limit(monkeypatch):
+    """frictionless raises csv.field_size_limit for the whole process on import; the importer's own
+    limit must not depend on which library was imported first."""
+    import csv
+
+    old = csv.field_size_limit()
+    csv.field_size_limit(10_000_000)
+    try:
+        with pytest.raises(InventoryError) as refused:
+            read_table(b'Namn,Ort\n"open quote,Lund\n' + b"x" * 200_000, "x.csv")
+        assert refused.value.key == "import.error.csv_malformed"
+    finally:
+        csv.field_size_limit(old)
