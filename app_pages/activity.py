@@ -158,7 +158,7 @@ with right:
     st.subheader(t("activity.where"))
     for place in item.places:
         st.markdown(f"**{escape_md(place.name or '')}**  \n{escape_md(place.address or '')}")
-    if item.places and item.places[0].latitude is not None:
+    if item.places and maps.on_map(item.places[0].latitude, item.places[0].longitude):
         first = item.places[0]
         st.pydeck_chart(
             maps.place_deck(first.latitude, first.longitude, item.name, height=260),

@@ -172,6 +172,12 @@ def ring_zoom(lat: float, km: float, height_px: int = 560) -> float:
     return math.log2(metres_per_pixel_at_zoom0 * wanted_px / (km * 1000))
 
 
+def on_map(lat: float | None, lon: float | None) -> bool:
+    """Whether a position can be drawn (Web Mercator stops short of the poles); imported data can hold
+    impossible values, such as latitude 100 in the official HSDS 3.0 example."""
+    return lat is not None and lon is not None and -85 <= lat <= 85 and -180 <= lon <= 180
+
+
 def _view(
     points: list[tuple[float, float]],
     focus: tuple[float, float] | None,
@@ -186,6 +192,8 @@ def _view(
         if zoom is None:
             zoom = min(12.5, ring_zoom(focus[0], fit_km, height)) if fit_km else 12.5
         return pdk.ViewState(latitude=focus[0], longitude=focus[1], zoom=zoom)
+    # an impossible coordinate (the official HSDS 3.0 example has latitude 100) must not blank the map
+    points = [(lat, lon) for lat, lon in points if on_map(lat, lon)]
     if not points:
         return pdk.ViewState(latitude=59.0, longitude=15.0, zoom=4.2)
     lats, lons = [p[0] for p in points], [p[1] for p in points]

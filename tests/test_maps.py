@@ -139,3 +139,18 @@ def test_the_largest_ring_fits_the_map(km):
 def test_ring_labels_follow_the_language():
     layers = _layers(maps.activities_deck(_points(2), chosen_centre=(55.6, 13.0), rings_km=(1.0, 2.5)))
     assert [label["text"] for label in layers["ring-labels"]["data"]] == ["1 km", "2,5 km"]
+
+
+def test_an_impossible_coordinate_does_not_move_the_view_off_the_map():
+    """An imported place at latitude 100 (the official HSDS 3.0 example) left the directory map blank."""
+    from components.maps import _view
+
+    view = _view([(55.6, 13.0), (55.7, 13.1), (100.0, 101.0)], None, height=560)
+    assert 55.6 <= view.latitude <= 55.7 and 13.0 <= view.longitude <= 13.1
+
+
+def test_only_drawable_positions_are_on_the_map():
+    from components.maps import on_map
+
+    assert on_map(55.6, 13.0) and on_map(-33.9, 151.2)
+    assert not on_map(100.0, 101.0) and not on_map(55.6, 190.0) and not on_map(None, 13.0)
