@@ -187,6 +187,8 @@ def create_first_admin(*, username: str, display_name: str, password: str, email
     """The CLI's create-admin: allowed only while no admin exists, so it cannot be used to escalate."""
     username, display_name = _clean(username).lower(), _clean(display_name) or _clean(username)
     email = _clean(email).lower() or None
+    # hashed before the write transaction, so argon2 never holds up other people's writes
+    hashed = hash_password(password) if password and len(password) <= MAX_PASSWORD_LENGTH else None
     with write_session() as session:
         if session.exec(select(User.id).where(User.role == "admin", col(User.is_active))).first():
             raise ValidationError({"username": ("error.admin_exists", {})})
@@ -209,6 +211,7 @@ def create_first_admin(*, username: str, display_name: str, password: str, email
             role="admin",
             password=password,
             language="sv",
+            password_hash=hashed,
         )
         audit.record(session, None, "user.create_first_admin", username=username)
         return user.id

@@ -412,11 +412,11 @@ def test_change_password_refuses_a_common_password(db_url):
     assert authenticate("t-connector", PASSWORD).username == "t-connector"
 
 
-@pytest.mark.parametrize("action", ["create", "reset"])
+@pytest.mark.parametrize("action", ["create", "reset", "first_admin"])
 def test_admin_account_writes_hash_outside_the_write_lock(db_url, monkeypatch, action):
     import services.users as users_module
 
-    world = make_world()
+    world = None if action == "first_admin" else make_world()
     real_hash = users_module.hash_password
     observed = []
 
@@ -425,13 +425,16 @@ def test_admin_account_writes_hash_outside_the_write_lock(db_url, monkeypatch, a
         return real_hash(password)
 
     monkeypatch.setattr(users_module, "hash_password", hash_and_probe)
-    admin = world.principals["admin"]
     new = "a long new passphrase"
-    if action == "create":
+    if action == "first_admin":  # the CLI's create-admin on a new installation
+        users_module.create_first_admin(username="first-admin", display_name="First", password=new)
+        username = "first-admin"
+    elif action == "create":
+        admin = world.principals["admin"]
         create_user(admin, username="new-volunteer", display_name="New", role="volunteer", password=new)
         username = "new-volunteer"
     else:
-        users_module.reset_password(admin, world.principals["partner"].user_id, new)
+        users_module.reset_password(world.principals["admin"], world.principals["partner"].user_id, new)
         username = "t-partner"
     assert observed == [True]
     assert authenticate(username, new).username == username
