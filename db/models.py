@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -666,6 +666,25 @@ class OutcomeSummary(SQLModel, table=True):
     numerator: int = 0
     denominator: int = 0
     refreshed_at: datetime = Field(default_factory=utcnow)
+    # Migration 0014: sums of the contributors' record keys, for the cell-key perturbation.
+    numerator_key: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    denominator_key: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+
+
+class DisclosureRelease(SQLModel, table=True):
+    """Migration 0014: what a closed reporting period published for one scope, written once and
+    read by every page and download thereafter (issue 10; services/dashboards.py `released`)."""
+
+    __tablename__ = "disclosure_release"
+    __table_args__ = (
+        UniqueConstraint("period_code", "scope_key", "cell", name="uq_disclosure_release_cell"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    period_code: str = Field(max_length=16)
+    scope_key: str = Field(max_length=64)
+    cell: str = Field(max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class DataVersion(SQLModel, table=True):

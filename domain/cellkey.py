@@ -116,3 +116,39 @@ def perturb_table(table, keys):
         text[(row, column)] = shown
         values[(row, column)] = value
     return replace(table, text=MappingProxyType(text), values=MappingProxyType(values))
+
+
+def perturb_counts(protected, keys, rules: DisclosureRules = DEFAULT_RULES):
+    """The protected list (domain.disclosure.ProtectedCounts) with every shown count perturbed by its
+    cell key. `keys` maps each label to the sum of its contributors' record keys; the total's key is
+    the sum of the labels' keys. Which entries are hidden was decided on the true counts."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from domain.disclosure import TOTAL
+
+    text, values = dict(protected.text), {}
+    for label, n in protected.values.items():
+        key = sum(keys.get(x, 0) for x in protected.labels) if label is TOTAL else keys.get(label, 0)
+        shown, value = published_count(n, key, rules)
+        text[label] = shown
+        values[label] = value
+    return replace(protected, text=MappingProxyType(text), values=MappingProxyType(values))
+
+
+def published_rate(
+    numerator: int,
+    numerator_key: int,
+    denominator: int,
+    denominator_key: int,
+    rules: DisclosureRules = DEFAULT_RULES,
+) -> tuple[str, str, float | None]:
+    """A proportion as published: (numerator text, denominator text, rate). Both counts are perturbed
+    by their cell keys and the rate is the ratio of the PUBLISHED counts, so a rate times a shown
+    denominator gives back only the shown (perturbed) numerator, never the true one. The caller has
+    already decided (domain.disclosure.protect_rate) that the rate may be shown at all."""
+    num_text, num_value = published_count(numerator, numerator_key, rules)
+    den_text, den_value = published_count(denominator, denominator_key, rules)
+    if num_value is None or not den_value:
+        return num_text, den_text, None
+    return num_text, den_text, min(1.0, num_value / den_value)

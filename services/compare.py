@@ -9,6 +9,11 @@ Disclosure: a centre is drawn only when its denominator reaches min_n and
 is a count of 1..k-1); the others are counted (as a protected count) and left out, also from the
 pooled target and the dispersion estimate, so nothing about them can be worked back. Points carry
 the centre name, the denominator (≥ min_n, the funnel's x axis) and the shown rate.
+
+Every count is published perturbed by its cell key (domain/cellkey.py; the summaries carry the sums
+of the record keys), and the rates, the funnel target and its limits are computed from the published
+counts, so a year minus its quarters, or a centre against the whole scope, gives noise, not the true
+small count (issue 10). A closed period's view is its protected release (services.dashboards.released).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlmodel import col, select
 
 from db.engine import read_session
 from db.models import HealthCentre
+from domain.cellkey import published_count, published_rate
 from domain.disclosure import count_cell, protect_rate
 from domain.funnel import funnel
 from services.dashboards import (
@@ -29,6 +35,8 @@ from services.dashboards import (
     dashboard_scope,
     disclosure_rules,
     period,
+    release_scope_key,
+    released,
     scoped_cache,
 )
 from services.summaries import ensure_fresh, read_summaries
@@ -90,16 +98,24 @@ def _month_span(chosen: Period) -> Period:
     return Period(first, date.fromordinal(nxt.toordinal() - 1))
 
 
-def _panel(metric: str, rows: list[tuple[int, str, int, int]], rules) -> tuple[FunnelPanel, dict]:
-    """rows: (centre_id, name, numerator, denominator). Returns the panel and centre -> band."""
+def _panel(metric: str, rows: list[tuple[int, str, int, int, int, int]], rules) -> tuple[FunnelPanel, dict]:
+    """rows: (centre_id, name, numerator, denominator, numerator key, denominator key). Returns the
+    panel and centre -> band. Whether a centre is drawn is decided on its true counts; what is drawn
+    (and the funnel) comes from its published counts."""
     shown: list[tuple[int, str, int, int, float]] = []
     left_out = 0
-    for cid, name, num, den in rows:
+    for cid, name, num, den, num_key, den_key in rows:
         protected = protect_rate(num, den, rules, protect_complement=True) if den else None
         if protected is None or protected.rate is None:
             left_out += 1
             continue
-        shown.append((cid, name, num, den, round(protected.rate, 2)))  # whole percent (issue 10)
+        _nt, _dt, rate = published_rate(num, num_key, den, den_key, rules)
+        pub_num = published_count(num, num_key, rules)[1]
+        pub_den = published_count(den, den_key, rules)[1]
+        if rate is None or pub_num is None or not pub_den:
+            left_out += 1
+            continue
+        shown.append((cid, name, min(pub_num, pub_den), pub_den, round(rate, 2)))  # whole percent
     if not shown:
         return FunnelPanel(metric, True, (), count_cell(left_out, rules), None, False, None), {}
     result = funnel([(str(cid), num, den) for cid, _n, num, den, _r in shown])
@@ -135,13 +151,22 @@ def compare_centres(
     scope = dashboard_scope(principal, centre_ids, action=ACTION, roles=("manager",))
     chosen = _month_span(period(start, end))
     rules = disclosure_rules()
+    reliability = configured_reliability().get("ucla3")
+    cell = (
+        f"compare:k{rules.k}:n{rules.min_n_for_rates}:"
+        f"r{'-' if reliability is None else f'{reliability.sd1:g}/{reliability.r:g}'}"
+    )
+    return released(chosen, release_scope_key("c", scope), cell, lambda: _compare(scope, chosen, rules))
+
+
+def _compare(scope: tuple[int, ...], chosen: Period, rules) -> CompareView:
     with read_session() as s:
         names = dict(
             s.exec(select(HealthCentre.id, HealthCentre.name).where(col(HealthCentre.id).in_(scope))).all()
         )
     as_of = ensure_fresh(scope)
-    sums = read_summaries(scope, chosen.start, chosen.end)
     reliability = configured_reliability().get("ucla3")
+    sums = read_summaries(scope, chosen.start, chosen.end, keys=True)
     order = sorted(scope, key=lambda c: (names.get(c, "").casefold(), c))
 
     panels: list[FunnelPanel] = []
@@ -151,7 +176,7 @@ def compare_centres(
             panels.append(FunnelPanel(metric, False, (), "0", None, False, None))
             bands[metric] = {}
             continue
-        rows = [(c, names.get(c, str(c)), *sums.get((c, metric), (0, 0))) for c in order]
+        rows = [(c, names.get(c, str(c)), *sums.get((c, metric), (0, 0, 0, 0))) for c in order]
         panel, flags = _panel(metric, rows, rules)
         panels.append(panel)
         bands[metric] = flags
@@ -165,22 +190,22 @@ def compare_centres(
                 figures.append(Figure(metric, "–", None, definition))
                 centre_bands.append(None)
                 continue
-            num, den = sums.get((c, metric), (0, 0))
+            num, den, num_key, den_key = sums.get((c, metric), (0, 0, 0, 0))
             protected = protect_rate(num, den, rules, protect_complement=True) if den else None
-            if protected is None:
-                figures.append(Figure(metric, "–", None, definition, None, count_cell(den, rules)))
-            elif protected.rate is None:
-                # numerator and denominator together would give back the small complement
-                figures.append(Figure(metric, "–", None, definition, None, protected.denominator_text))
+            den_text = published_count(den, den_key, rules)[0]
+            num_text, _dt, rate = published_rate(num, num_key, den, den_key, rules)
+            if protected is None or protected.rate is None or rate is None:
+                # too few, or numerator and denominator together would give back a small complement
+                figures.append(Figure(metric, "–", None, definition, None, den_text))
             else:
                 figures.append(
                     Figure(
                         metric,
-                        f"{protected.rate * 100:.0f} %",
-                        round(protected.rate, 2),  # never full precision in chart data (issue 10)
+                        f"{rate * 100:.0f} %",
+                        round(rate, 2),  # from the published counts, never full precision (issue 10)
                         definition,
-                        protected.numerator_text,
-                        protected.denominator_text,
+                        num_text,
+                        den_text,
                     )
                 )
             centre_bands.append(bands[metric].get(c))

@@ -331,3 +331,158 @@ def clear_caches() -> None:
     with _LOCK:
         for store in _CACHES:
             store.clear()
+
+
+# Protected release --------------------------------------------------------------------------------
+#
+# One release per reporting period, scope and cell (issue 10): the first time a CLOSED period's cell
+# is published, its protected content is written to `disclosure_release` (insert if absent, so two
+# processes racing agree on the first writer) and every later page, download and report reads it
+# back. A back-dated change of the data therefore cannot move a closed period's published figures,
+# so it cannot be differenced, and two pages that show the same cell cannot disagree. The current,
+# still-open period is computed live and is provisional (`is_provisional`).
+#
+# The payload is JSON of the service's own frozen dataclasses (tagged; only classes from the
+# `services.` and `domain.` packages are rebuilt, never arbitrary code).
+
+RELEASE_MODULES = ("services.", "domain.")
+
+
+def is_provisional(chosen: Period, today: date | None = None) -> bool:
+    """True while the period has not ended: its figures are computed live and may still change."""
+    return chosen.end >= (today or date.today())
+
+
+def release_scope_key(role: str, ids: Iterable[int]) -> str:
+    """The scope of a release: the kind of unit ("c" centres, "o" organisations, "m"
+    municipalities) and their ids, hashed to a fixed length. Two users with the same scope read the
+    same release."""
+    import hashlib
+
+    text = f"{role}:{','.join(str(i) for i in sorted(set(int(i) for i in ids)))}"
+    return text if len(text) <= 64 else "h:" + hashlib.sha256(text.encode()).hexdigest()[:62]
+
+
+def _encode(obj: Any) -> Any:
+    import dataclasses
+    import enum
+    from datetime import datetime as _datetime
+    from types import MappingProxyType
+
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, enum.Enum):
+        return {"__e__": f"{type(obj).__module__}:{type(obj).__qualname__}", "v": obj.value}
+    if isinstance(obj, (int, float)):
+        return obj
+    if isinstance(obj, _datetime):
+        return {"__dt__": obj.isoformat()}
+    if isinstance(obj, date):
+        return {"__d__": obj.isoformat()}
+    if isinstance(obj, tuple):
+        return {"__t__": [_encode(v) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, (dict, MappingProxyType)):
+        return {
+            "__m__": [[_encode(k), _encode(v)] for k, v in obj.items()],
+            "p": isinstance(obj, MappingProxyType),
+        }
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            "__dc__": f"{type(obj).__module__}:{type(obj).__qualname__}",
+            "f": {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)},
+        }
+    raise TypeError(f"cannot release {type(obj).__name__}")
+
+
+def _class(path: str) -> type:
+    import importlib
+
+    module, name = path.split(":", 1)
+    if not module.startswith(RELEASE_MODULES):
+        raise ValueError(f"release names a class outside {RELEASE_MODULES}: {path}")
+    target: Any = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _decode(obj: Any) -> Any:
+    import dataclasses
+    from datetime import datetime as _datetime
+    from types import MappingProxyType
+
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__t__" in obj:
+        return tuple(_decode(v) for v in obj["__t__"])
+    if "__d__" in obj:
+        return date.fromisoformat(obj["__d__"])
+    if "__dt__" in obj:
+        return _datetime.fromisoformat(obj["__dt__"])
+    if "__e__" in obj:
+        return _class(obj["__e__"])(obj["v"])
+    if "__m__" in obj:
+        mapping = {_decode(k): _decode(v) for k, v in obj["__m__"]}
+        return MappingProxyType(mapping) if obj.get("p") else mapping
+    if "__dc__" in obj:
+        cls = _class(obj["__dc__"])
+        if not dataclasses.is_dataclass(cls):
+            raise ValueError(f"not a dataclass: {obj['__dc__']}")
+        instance = object.__new__(cls)
+        for name, value in obj["f"].items():
+            object.__setattr__(instance, name, _decode(value))
+        return instance
+    raise ValueError("malformed release payload")
+
+
+def _read_release(period_code: str, scope_key: str, cell: str) -> str | None:
+    from db.engine import read_session
+    from db.models import DisclosureRelease
+
+    table = DisclosureRelease.__table__
+    with read_session() as s:
+        return s.execute(
+            table.select()
+            .with_only_columns(table.c.payload)
+            .where(table.c.period_code == period_code, table.c.scope_key == scope_key, table.c.cell == cell)
+        ).scalar_one_or_none()
+
+
+def _insert_release(period_code: str, scope_key: str, cell: str, payload: str) -> None:
+    """Insert if absent (ON CONFLICT DO NOTHING on SQLite and Postgres): the first writer wins."""
+    from db.engine import write_session
+    from db.models import DisclosureRelease, utcnow
+
+    table = DisclosureRelease.__table__
+    values = dict(
+        period_code=period_code, scope_key=scope_key, cell=cell, payload=payload, created_at=utcnow()
+    )
+    with write_session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        s.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+
+
+T = TypeVar("T")
+
+
+def released(
+    chosen: Period, scope_key: str, cell: str, compute: Callable[[], T], *, today: date | None = None
+) -> T:
+    """The protected content of one cell of the release for `chosen` and the scope: computed live
+    while the period is open; for a closed period, read from `disclosure_release`, written from
+    `compute()` the first time (insert if absent, then read, so concurrent first views agree)."""
+    if is_provisional(chosen, today):
+        return compute()
+    code = chosen.code()
+    stored = _read_release(code, scope_key, cell)
+    if stored is None:
+        _insert_release(code, scope_key, cell, json.dumps(_encode(compute()), separators=(",", ":")))
+        stored = _read_release(code, scope_key, cell)
+    return _decode(json.loads(stored))

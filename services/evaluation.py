@@ -36,11 +36,19 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session, col
 
 from db.engine import read_session
-from db.models import ArmAllocation, Enrolment, FollowUp, HealthMeasure, InstrumentResponse, Programme
+from db.models import (
+    ArmAllocation,
+    Enrolment,
+    FollowUp,
+    HealthMeasure,
+    InstrumentResponse,
+    Patient,
+    Programme,
+)
+from domain.cellkey import perturb_counts, perturb_table, published_count
 from domain.comparison import SummaryStats, mean_ci, welch_difference
 from domain.disclosure import (
     TOTAL,
-    count_cell,
     protect_counts,
     protect_mean,
     protect_rate,
@@ -48,7 +56,15 @@ from domain.disclosure import (
     rate_allowed,
 )
 from domain.statistics import proportion_ci
-from services.dashboards import Period, dashboard_scope, disclosure_rules, period, scoped_cache
+from services.dashboards import (
+    Period,
+    dashboard_scope,
+    disclosure_rules,
+    period,
+    release_scope_key,
+    released,
+    scoped_cache,
+)
 from services.errors import NotFound, ValidationError
 from settings import get_settings
 
@@ -182,13 +198,31 @@ def _scores(enr, instrument: str, timepoint: int):
 
 
 def _sums(session: Session, enr, left, right) -> dict[str, SummaryStats]:
+    """Per arm n, Σd, Σd² of the paired change, and (in `KEYS`) the sum of the pairs' record keys."""
     d = right.c.x - left.c.x
     rows = session.execute(
-        select(enr.c.arm, func.count(), func.sum(d), func.sum(d * d))
-        .select_from(enr.join(left, left.c.eid == enr.c.id).join(right, right.c.eid == enr.c.id))
+        select(enr.c.arm, func.count(), func.sum(d), func.sum(d * d), _key_sum())
+        .select_from(
+            enr.join(left, left.c.eid == enr.c.id)
+            .join(right, right.c.eid == enr.c.id)
+            .join(Patient, Patient.id == enr.c.patient_id)
+        )
         .group_by(enr.c.arm)
     ).all()
-    return {arm: SummaryStats(int(n), float(s or 0), float(ss or 0)) for arm, n, s, ss in rows}
+    return {arm: KeyedStats(int(n), float(s or 0), float(ss or 0), int(k or 0)) for arm, n, s, ss, k in rows}
+
+
+@dataclass(frozen=True)
+class KeyedStats(SummaryStats):
+    """SummaryStats with the sum of the contributors' record keys (for the published count)."""
+
+    key_sum: int = 0
+
+
+def _key_sum(condition=None):
+    """SUM of the record keys of the counted rows (joined to Patient), or of those meeting `condition`."""
+    value = Patient.record_key if condition is None else case((condition, Patient.record_key), else_=0)
+    return func.coalesce(func.sum(value), 0)
 
 
 def _nearest(session: Session, enr, measure: str, timepoint: int):
@@ -222,7 +256,7 @@ def _change_row(outcome: str, timepoint: int, arms: tuple[str, ...], sums: dict,
         shown.append(
             ArmChange(
                 arm,
-                count_cell(group.n, rules),
+                published_count(group.n, getattr(group, "key_sum", 0), rules)[0],
                 _r(mean, 1),
                 _r(ci.low, 1) if mean is not None else None,
                 _r(ci.high, 1) if mean is not None else None,
@@ -242,12 +276,17 @@ def _r(value: float | None, places: int) -> float | None:
     return None if value is None else round(value, places)
 
 
-def _share(num: int, den: int, parts_shown: bool, rules) -> Share:
+def _share(num: int, den: int, parts_shown: bool, rules, published: tuple[int | None, int | None]) -> Share:
+    """Whether the share may be shown is decided on the true counts; what is shown is computed from
+    the published (perturbed) counts, so share x shown count gives back only a published count."""
     protected = protect_rate(num, den, rules, protect_complement=True) if den else None
-    if not parts_shown or protected is None or protected.rate is None:
+    pub_num, pub_den = published
+    if not parts_shown or protected is None or protected.rate is None or pub_num is None or not pub_den:
         return Share("–", None, None, None)
-    low, high = proportion_ci(num, den)
-    return Share(f"{protected.rate * 100:.0f} %", _r(protected.rate, 2), _r(low, 2), _r(high, 2))
+    pub_num = min(pub_num, pub_den)
+    rate = pub_num / pub_den
+    low, high = proportion_ci(pub_num, pub_den)
+    return Share(f"{rate * 100:.0f} %", _r(rate, 2), _r(low, 2), _r(high, 2))
 
 
 def _validate_programme(programme_id: object) -> int:
@@ -260,11 +299,23 @@ def _validate_programme(programme_id: object) -> int:
 
 @scoped_cache(ttl_seconds=300)
 def evaluation(principal, programme_id: int, start: date, end: date) -> EvaluationView:
+    """The evaluation of one programme with arms for the manager's centres and a reporting period;
+    a closed period's view is its protected release (services.dashboards.released)."""
     scope = dashboard_scope(principal, None, action=ACTION, roles=("manager",))
     chosen = period(start, end)
     pid = _validate_programme(programme_id)
     rules = disclosure_rules()
     threshold = float(get_settings().hba1c_risk)
+    cell = f"evaluation:{pid}:k{rules.k}:n{rules.min_n_for_rates}:t{threshold:g}"
+    return released(
+        chosen,
+        release_scope_key("c", scope),
+        cell,
+        lambda: _evaluation(scope, chosen, pid, rules, threshold),
+    )
+
+
+def _evaluation(scope: tuple[int, ...], chosen: Period, pid: int, rules, threshold: float) -> EvaluationView:
     with read_session() as s:
         programme = s.get(Programme, pid)
         if programme is None or not programme.arms:
@@ -274,38 +325,49 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
         enr = _enrolments(pid, scope, chosen)
         ir = InstrumentResponse
 
-        assessed = dict(
-            s.execute(
-                select(enr.c.arm, func.count(func.distinct(enr.c.patient_id)))
+        people = (
+            select(enr.c.arm, enr.c.patient_id)
+            .where(
+                select(literal(1))
                 .where(
-                    select(literal(1))
-                    .where(
-                        ir.patient_id == enr.c.patient_id,
-                        ir.enrolment_id == enr.c.id,
-                        ir.timepoint_months == 0,
-                    )
-                    .exists()
+                    ir.patient_id == enr.c.patient_id,
+                    ir.enrolment_id == enr.c.id,
+                    ir.timepoint_months == 0,
                 )
-                .group_by(enr.c.arm)
-            ).all()
+                .exists()
+            )
+            .distinct()
+            .subquery()
         )
-        allocated = dict(
-            s.execute(
-                select(ArmAllocation.arm, func.count())
-                .join(enr, ArmAllocation.enrolment_id == enr.c.id)
-                .where(ArmAllocation.programme_id == pid)
-                .group_by(ArmAllocation.arm)
-            ).all()
-        )
-        followed = {
-            (int(tp), arm): int(n)
-            for tp, arm, n in s.execute(
-                select(FollowUp.timepoint_months, enr.c.arm, func.count())
-                .join(enr, FollowUp.enrolment_id == enr.c.id)
-                .where(FollowUp.status == "completed")
-                .group_by(FollowUp.timepoint_months, enr.c.arm)
-            ).all()
-        }
+        keys: dict[tuple[str, str], int] = {}  # flow cell -> sum of its contributors' record keys
+        assessed = {}
+        for arm, n, k in s.execute(
+            select(people.c.arm, func.count(), _key_sum())
+            .join(Patient, Patient.id == people.c.patient_id)
+            .group_by(people.c.arm)
+        ).all():
+            assessed[arm] = int(n)
+            keys[("assessed:None", arm)] = int(k)
+        allocated = {}
+        for arm, n, k in s.execute(
+            select(ArmAllocation.arm, func.count(), _key_sum())
+            .join(enr, ArmAllocation.enrolment_id == enr.c.id)
+            .join(Patient, Patient.id == enr.c.patient_id)
+            .where(ArmAllocation.programme_id == pid)
+            .group_by(ArmAllocation.arm)
+        ).all():
+            allocated[arm] = int(n)
+            keys[("allocated:None", arm)] = int(k)
+        followed = {}
+        for tp, arm, n, k in s.execute(
+            select(FollowUp.timepoint_months, enr.c.arm, func.count(), _key_sum())
+            .join(enr, FollowUp.enrolment_id == enr.c.id)
+            .join(Patient, Patient.id == enr.c.patient_id)
+            .where(FollowUp.status == "completed")
+            .group_by(FollowUp.timepoint_months, enr.c.arm)
+        ).all():
+            followed[(int(tp), arm)] = int(n)
+            keys[(f"followed:{int(tp)}", arm)] = int(k)
         baselines = {i: _scores(enr, i, 0) for i in INSTRUMENTS}
         change_sums = {
             (i, tp): _sums(s, enr, baselines[i], _scores(enr, i, tp))
@@ -318,28 +380,32 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
             for m in MEASURES
             for tp in MEASURE_TIMEPOINTS
         }
-        tracker_counts = {}
+        tracker_counts: dict[int, dict[str, tuple[int, int, int]]] = {}
+        tracker_keys: dict[int, dict[str, tuple[int, int, int]]] = {}
         base_hba1c = measure_base["hba1c"]
         for tp in MEASURE_TIMEPOINTS:
             later = _nearest(s, enr, "hba1c", tp)
-            tracker_counts[tp] = {
-                arm: (int(cohort), int(measured or 0), int(out or 0))
-                for arm, cohort, measured, out in s.execute(
-                    select(
-                        enr.c.arm,
-                        func.count(),
-                        func.sum(case((later.c.x.is_not(None), 1), else_=0)),
-                        func.sum(case((later.c.x < threshold, 1), else_=0)),
-                    )
-                    .select_from(
-                        enr.join(base_hba1c, base_hba1c.c.eid == enr.c.id).outerjoin(
-                            later, later.c.eid == enr.c.id
-                        )
-                    )
-                    .where(base_hba1c.c.x >= threshold)
-                    .group_by(enr.c.arm)
-                ).all()
-            }
+            tracker_counts[tp], tracker_keys[tp] = {}, {}
+            for arm, cohort, measured, out, k_cohort, k_measured, k_out in s.execute(
+                select(
+                    enr.c.arm,
+                    func.count(),
+                    func.sum(case((later.c.x.is_not(None), 1), else_=0)),
+                    func.sum(case((later.c.x < threshold, 1), else_=0)),
+                    _key_sum(),
+                    _key_sum(later.c.x.is_not(None)),
+                    _key_sum(later.c.x < threshold),
+                )
+                .select_from(
+                    enr.join(base_hba1c, base_hba1c.c.eid == enr.c.id)
+                    .outerjoin(later, later.c.eid == enr.c.id)
+                    .join(Patient, Patient.id == enr.c.patient_id)
+                )
+                .where(base_hba1c.c.x >= threshold)
+                .group_by(enr.c.arm)
+            ).all():
+                tracker_counts[tp][arm] = (int(cohort), int(measured or 0), int(out or 0))
+                tracker_keys[tp][arm] = (int(k_cohort), int(k_measured), int(k_out))
 
     present = set(assessed) | set(allocated) | {a for _tp, a in followed}
     arms = option.arms + ((UNALLOCATED,) if UNALLOCATED in present else ())
@@ -353,6 +419,7 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
         stages.append(("followed", tp, {a: followed.get((tp, a), 0) for a in arms}))
         primary = change_sums[(PRIMARY, tp)]
         stages.append(("analysed", tp, {a: primary[a].n if a in primary else 0 for a in arms}))
+        keys.update({(f"analysed:{tp}", a): primary[a].key_sum for a in arms if a in primary})
     table = protect_table(
         {(f"{key}:{tp}", a): n for key, tp, counts in stages for a, n in counts.items()},
         row_totals=True,
@@ -360,6 +427,7 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
         grand_total=False,
         rules=rules,
     )
+    table = perturb_table(table, keys)
     flow = tuple(
         FlowStage(
             key,
@@ -382,17 +450,25 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
     tracker: list[TrackerRow] = []
     for tp in MEASURE_TIMEPOINTS:
         counts = tracker_counts[tp]
-        cells = {}
+        cells, cell_keys = {}, {}
         for arm in option.arms:
             cohort, measured, out = counts.get(arm, (0, 0, 0))
+            k_cohort, k_measured, k_out = tracker_keys[tp].get(arm, (0, 0, 0))
             cells[(arm, "out")] = out
             cells[(arm, "not_out")] = measured - out
             cells[(arm, "not_measured")] = cohort - measured
-        protected = protect_table(cells, rules=rules)
+            cell_keys[(arm, "out")] = k_out
+            cell_keys[(arm, "not_out")] = k_measured - k_out
+            cell_keys[(arm, "not_measured")] = k_cohort - k_measured
+        protected = perturb_table(protect_table(cells, rules=rules), cell_keys)
         # "measured" (out + not out) is shown per arm and in total: one list with its total, so a
         # small arm cannot come back as the total minus the other arms.
-        measured_counts = protect_counts(
-            {arm: counts.get(arm, (0, 0, 0))[1] for arm in option.arms}, total=True, rules=rules
+        measured_counts = perturb_counts(
+            protect_counts(
+                {arm: counts.get(arm, (0, 0, 0))[1] for arm in option.arms}, total=True, rules=rules
+            ),
+            {arm: tracker_keys[tp].get(arm, (0, 0, 0))[1] for arm in option.arms},
+            rules,
         )
         for arm in (*option.arms, TOTAL):
             out = (
@@ -419,8 +495,20 @@ def evaluation(principal, programme_id: int, start: date, end: date) -> Evaluati
                     cohort_text=protected.text[(arm, TOTAL)],
                     measured_text=measured_counts.text[arm] if measured_visible else rules.secondary_symbol,
                     out_text=protected.text[(arm, "out")],
-                    of_measured=_share(out, measured, {"out", "not_out"} <= shown, rules),
-                    of_cohort=_share(out, cohort, {"out", TOTAL} <= shown, rules),
+                    of_measured=_share(
+                        out,
+                        measured,
+                        {"out", "not_out"} <= shown,
+                        rules,
+                        (protected.values.get((arm, "out")), measured_counts.values.get(arm)),
+                    ),
+                    of_cohort=_share(
+                        out,
+                        cohort,
+                        {"out", TOTAL} <= shown,
+                        rules,
+                        (protected.values.get((arm, "out")), protected.values.get((arm, TOTAL))),
+                    ),
                 )
             )
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from db.engine import read_session, write_session
-from db.models import FollowUp, HealthCentre, InstrumentResponse, OutcomeSummary, Referral, utcnow
+from db.models import FollowUp, HealthCentre, InstrumentResponse, OutcomeSummary, Patient, Referral, utcnow
 from domain.statistics import minimum_reliable_difference, reliability_params
 
 FRESH_FOR = timedelta(minutes=15)
@@ -63,7 +63,18 @@ def _reliable_threshold() -> float | None:
 
 def _refresh_chunk(session: Session, centres: tuple[int, ...], now: datetime, today: date) -> int:
     table = OutcomeSummary.__table__
-    columns = ["centre_id", "month", "metric", "numerator", "denominator", "refreshed_at"]
+    # numerator_key / denominator_key (migration 0014): sums of the counted rows' patients' record
+    # keys, for the cell-key perturbation of the compare dashboard's counts (domain/cellkey.py)
+    columns = [
+        "centre_id",
+        "month",
+        "metric",
+        "numerator",
+        "denominator",
+        "refreshed_at",
+        "numerator_key",
+        "denominator_key",
+    ]
     session.execute(delete(table).where(table.c.centre_id.in_(centres)))
 
     month = _month(session, Referral.created_on)
@@ -77,7 +88,10 @@ def _refresh_chunk(session: Session, centres: tuple[int, ...], now: datetime, to
                 func.sum(case((col(Referral.status).in_(ACCEPTED_OR_LATER), 1), else_=0)),
                 func.count(),
                 literal(now, table.c.refreshed_at.type),
+                func.sum(case((col(Referral.status).in_(ACCEPTED_OR_LATER), Patient.record_key), else_=0)),
+                func.sum(Patient.record_key),
             )
+            .join(Patient, Patient.id == Referral.patient_id)
             .where(col(Referral.centre_id).in_(centres), col(Referral.status).not_in(NOT_MADE))
             .group_by(Referral.centre_id, month),
         )
@@ -94,7 +108,10 @@ def _refresh_chunk(session: Session, centres: tuple[int, ...], now: datetime, to
                 func.sum(case((FollowUp.status == "completed", 1), else_=0)),
                 func.count(),
                 literal(now, table.c.refreshed_at.type),
+                func.sum(case((FollowUp.status == "completed", Patient.record_key), else_=0)),
+                func.sum(Patient.record_key),
             )
+            .join(Patient, Patient.id == FollowUp.patient_id)
             .where(col(FollowUp.centre_id).in_(centres), FollowUp.due_on <= today)
             .group_by(FollowUp.centre_id, month),
         )
@@ -135,6 +152,8 @@ def _refresh_chunk(session: Session, centres: tuple[int, ...], now: datetime, to
                     func.sum(case((base.c.score - follow.c.score > threshold, 1), else_=0)),
                     func.count(),
                     literal(now, table.c.refreshed_at.type),
+                    func.sum(case((base.c.score - follow.c.score > threshold, Patient.record_key), else_=0)),
+                    func.sum(Patient.record_key),
                 )
                 .select_from(
                     base.join(
@@ -145,7 +164,7 @@ def _refresh_chunk(session: Session, centres: tuple[int, ...], now: datetime, to
                             follow.c.rn == 1,
                             follow.c.day > base.c.day,
                         ),
-                    )
+                    ).join(Patient, Patient.id == base.c.patient_id)
                 )
                 .where(base.c.fu == 0, base.c.rn == 1)
                 .group_by(follow.c.centre_id, month),
@@ -161,6 +180,8 @@ def _refresh_chunk(session: Session, centres: tuple[int, ...], now: datetime, to
                 "numerator": 0,
                 "denominator": 0,
                 "refreshed_at": now,
+                "numerator_key": 0,
+                "denominator_key": 0,
             }
             for c in centres
         ],
@@ -223,9 +244,10 @@ def ensure_fresh(centre_ids: Iterable[int], *, max_age: timedelta = FRESH_FOR) -
 
 
 def read_summaries(
-    centre_ids: Iterable[int], first_month: date, last_month: date
-) -> dict[tuple[int, str], tuple[int, int]]:
-    """(centre, metric) -> (Σ numerator, Σ denominator) over the months first_month..last_month."""
+    centre_ids: Iterable[int], first_month: date, last_month: date, *, keys: bool = False
+) -> dict[tuple[int, str], tuple[int, ...]]:
+    """(centre, metric) -> (Σ numerator, Σ denominator) over the months first_month..last_month;
+    with `keys`, (Σ numerator, Σ denominator, Σ numerator_key, Σ denominator_key)."""
     wanted = tuple(sorted({int(c) for c in centre_ids}))
     out: dict[tuple[int, str], tuple[int, int]] = {}
     with read_session() as s:
@@ -236,6 +258,8 @@ def read_summaries(
                     OutcomeSummary.metric,
                     func.sum(OutcomeSummary.numerator),
                     func.sum(OutcomeSummary.denominator),
+                    func.sum(OutcomeSummary.numerator_key),
+                    func.sum(OutcomeSummary.denominator_key),
                 )
                 .where(
                     col(OutcomeSummary.centre_id).in_(wanted[offset : offset + CHUNK]),
@@ -245,5 +269,10 @@ def read_summaries(
                 )
                 .group_by(OutcomeSummary.centre_id, OutcomeSummary.metric)
             ).all()
-            out.update({(int(c), m): (int(n or 0), int(d or 0)) for c, m, n, d in rows})
+            out.update(
+                {
+                    (int(c), m): (int(n or 0), int(d or 0), *((int(nk or 0), int(dk or 0)) if keys else ()))
+                    for c, m, n, d, nk, dk in rows
+                }
+            )
     return out

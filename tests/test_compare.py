@@ -37,6 +37,13 @@ from services.errors import AccessDenied
 from services.summaries import MARKER, ensure_fresh, read_summaries, refresh_summaries
 from tests.factories import make_user, make_world
 
+
+@pytest.fixture(autouse=True)
+def _exact_counts(monkeypatch):
+    """Hand-worked funnels: the cell-key perturbation off here; tests/test_disclosure_attacks.py
+    checks the compare dashboard's published counts with it on."""
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)
+
 ROOT = Path(__file__).resolve().parents[1]
 START = date(2025, 1, 1)
 DAY = date(2025, 3, 10)

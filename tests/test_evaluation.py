@@ -33,6 +33,23 @@ from services.errors import AccessDenied, NotFound
 from services.evaluation import evaluation, evaluation_programmes
 from tests.factories import make_world
 
+
+def forget_releases() -> None:
+    """Drop every protected release (only tests do this: a released closed period never moves)."""
+    from sqlalchemy import delete
+
+    from db.models import DisclosureRelease
+
+    with write_session() as s:
+        s.execute(delete(DisclosureRelease))
+
+
+@pytest.fixture(autouse=True)
+def _exact_counts(monkeypatch):
+    """Hand-worked counts: the cell-key perturbation off here; tests/test_disclosure_attacks.py
+    checks the evaluation's published counts with it on."""
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)
+
 ROOT = Path(__file__).resolve().parents[1]
 START, END = date(2025, 1, 1), date(2025, 12, 31)
 ENROLLED = date(2025, 2, 1)
@@ -227,6 +244,7 @@ def test_hba1c_tracker_shares(db_url):
     from services.dashboards import clear_caches
 
     clear_caches()
+    forget_releases()  # the closed period was released above; this checks the protection of new data
     again = {
         (r.arm, r.timepoint): r for r in evaluation(world.principals["manager"], pid, START, END).tracker
     }
