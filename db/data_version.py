@@ -120,15 +120,24 @@ def versions(tables: Iterable[str], url: str | None = None) -> tuple[int, ...]:
     return tuple(int(found.get(name, 0)) for name in names)
 
 
+# Login accounts: every login writes its account row (last login, failed attempts, lock). Nothing an
+# outcome dashboard shows comes from them (its scope is part of its cache key), so `total` leaves them
+# out; otherwise each login emptied every dashboard cache of every replica.
+ACCOUNTS = ("app_user", "user_centre", "user_organization")
+
+
 def total(url: str | None = None) -> int:
-    """One number that changes with every write to any table but the ignored ones (a cache key for
-    figures that read many tables, such as the outcome dashboards)."""
-    from sqlalchemy import text
+    """One number that changes with every write to any table but the ignored ones and the login
+    accounts (a cache key for figures that read many tables, such as the outcome dashboards)."""
+    from sqlalchemy import bindparam, text
 
     from db.engine import get_engine
 
+    query = text(f"SELECT coalesce(sum(version), 0) FROM {TABLE} WHERE name NOT IN :accounts").bindparams(
+        bindparam("accounts", expanding=True)
+    )
     with get_engine(url).connect() as conn:
-        return int(conn.execute(text(f"SELECT coalesce(sum(version), 0) FROM {TABLE}")).scalar_one())
+        return int(conn.execute(query, {"accounts": list(ACCOUNTS)}).scalar_one())
 
 
 F = TypeVar("F", bound=Callable[..., Any])
