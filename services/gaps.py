@@ -13,7 +13,10 @@ schedules (opening time before 12 morning, before 17 afternoon, else evening; a 
 counts on every weekday), by municipality, and their free places (ServiceCapacity.available).
 
 Counts of people (unmet needs, referrals) leave as `count_cell` text or through `protect_counts`
-with the total; counts of activities and places are not about people and are shown as they are.
+with the total, every shown one perturbed by its cell key (domain/cellkey.py: a referral's key is
+its patient's record key; an unmet need, recorded without identity, has a key derived from its row
+by `_unmet_key`); counts of activities and places are not about people and are shown as they are.
+The demand side of a closed period is its protected release (services.dashboards.released).
 On the map, need circles with fewer than k unmet needs are not drawn. Findings are made only from
 groups of at least k unmet needs.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
-from sqlalchemy import and_, case, func, literal_column, or_
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, literal_column, or_
 from sqlmodel import col, select
 
 from db.engine import read_session
@@ -33,6 +36,7 @@ from db.models import (
     Location,
     Municipality,
     Organization,
+    Patient,
     Referral,
     Schedule,
     Service,
@@ -42,11 +46,19 @@ from db.models import (
     UnmetNeed,
 )
 from domain.care import NEED_CODES, NEEDS
-from domain.disclosure import TOTAL, count_cell, protect_counts
+from domain.cellkey import RECORD_KEY_RANGE, perturb_counts, published_count
+from domain.disclosure import TOTAL, protect_counts
 from domain.matching import TIMES_OF_DAY
 from domain.schedules import WEEKDAYS
 from services.audit import record_now, require_role
-from services.dashboards import dashboard_scope, disclosure_rules, period, scoped_cache
+from services.dashboards import (
+    dashboard_scope,
+    disclosure_rules,
+    period,
+    release_scope_key,
+    released,
+    scoped_cache,
+)
 from services.errors import AccessDenied
 from services.principal import Principal
 
@@ -157,6 +169,25 @@ def _municipalities(principal: Principal, centre_ids: tuple[int, ...] | None) ->
     return munis
 
 
+KEY_MULTIPLIER = 2_654_435_761  # odd, near 2**32 / golden ratio: spreads consecutive ids
+
+
+def _unmet_key():
+    """The record key of an unmet need (a row without a person): its id scrambled into
+    [0, RECORD_KEY_RANGE). Deterministic, so the same cell always shows the same value."""
+    return (cast(UnmetNeed.id, BigInteger) * literal(KEY_MULTIPLIER, BigInteger)) % literal(
+        RECORD_KEY_RANGE, BigInteger
+    )
+
+
+def _keysum(expr):
+    return func.coalesce(func.sum(expr), 0)
+
+
+def _shown(n: int, key_sum: int, rules) -> str:
+    return published_count(n, key_sum, rules)[0]
+
+
 def _active(munis: tuple[int, ...]):
     return and_(
         col(Service.municipality_id).in_(munis),
@@ -192,6 +223,16 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
     if not munis:
         return GapView(available=principal.role == "manager")
     rules = disclosure_rules()
+    # A closed period's gap analysis is released once, supply included (as it was when first shown).
+    return released(
+        period(start, end),
+        release_scope_key("m", munis),
+        f"gaps:k{rules.k}",
+        lambda: _compute_gaps(munis, start, end, rules),
+    )
+
+
+def _compute_gaps(munis: tuple[int, ...], start: date, end: date, rules) -> GapView:
     unmet_in = and_(
         col(UnmetNeed.municipality_id).in_(munis),
         UnmetNeed.recorded_on >= start,
@@ -215,21 +256,30 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
         centres_in = select(HealthCentre.id).where(col(HealthCentre.municipality_id).in_(munis))
 
         # Demand by need
-        unmet_by_need = dict(
-            s.exec(select(UnmetNeed.need, func.count()).where(unmet_in).group_by(UnmetNeed.need)).all()
-        )
-        referrals_by_need = dict(
-            s.exec(
-                select(func.coalesce(Referral.need, literal_column("'other'")), func.count())
-                .where(
-                    col(Referral.centre_id).in_(centres_in),
-                    Referral.created_on >= start,
-                    Referral.created_on <= end,
-                    Referral.status != "entered-in-error",
-                )
-                .group_by(func.coalesce(Referral.need, literal_column("'other'")))
-            ).all()
-        )
+        unmet_by_need, unmet_keys = {}, {}
+        for need, n, k in s.exec(
+            select(UnmetNeed.need, func.count(), _keysum(_unmet_key()))
+            .where(unmet_in)
+            .group_by(UnmetNeed.need)
+        ).all():
+            unmet_by_need[need], unmet_keys[need] = int(n), int(k)
+        referrals_by_need, referral_keys = {}, {}
+        for need, n, k in s.exec(
+            select(
+                func.coalesce(Referral.need, literal_column("'other'")),
+                func.count(),
+                _keysum(Patient.record_key),
+            )
+            .join(Patient, Patient.id == Referral.patient_id)
+            .where(
+                col(Referral.centre_id).in_(centres_in),
+                Referral.created_on >= start,
+                Referral.created_on <= end,
+                Referral.status != "entered-in-error",
+            )
+            .group_by(func.coalesce(Referral.need, literal_column("'other'")))
+        ).all():
+            referrals_by_need[need], referral_keys[need] = int(n), int(k)
         # Supply by need (distinct activities in the need's categories, and their free places)
         supply: dict[str, tuple[int, int]] = {}
         for need in NEED_CODES:
@@ -247,7 +297,7 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
 
         # When: demand by weekday and time of day; supply of distinct activities at each
         unmet_when = s.exec(
-            select(UnmetNeed.days, UnmetNeed.time_of_day, func.count())
+            select(UnmetNeed.days, UnmetNeed.time_of_day, func.count(), _keysum(_unmet_key()))
             .where(unmet_in)
             .group_by(UnmetNeed.days, UnmetNeed.time_of_day)
         ).all()
@@ -280,7 +330,10 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
         # Where: unmet needs by municipality and area; supply by municipality
         unmet_area = s.exec(
             select(
-                UnmetNeed.municipality_id, func.coalesce(UnmetNeed.area, literal_column("''")), func.count()
+                UnmetNeed.municipality_id,
+                func.coalesce(UnmetNeed.area, literal_column("''")),
+                func.count(),
+                _keysum(_unmet_key()),
             )
             .where(unmet_in)
             .group_by(UnmetNeed.municipality_id, func.coalesce(UnmetNeed.area, literal_column("''")))
@@ -308,6 +361,7 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
                 HealthCentre.latitude,
                 HealthCentre.longitude,
                 func.count(),
+                _keysum(_unmet_key()),
             )
             .select_from(UnmetNeed)
             .outerjoin(HealthCentre, HealthCentre.id == UnmetNeed.centre_id)
@@ -359,6 +413,7 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
                 UnmetNeed.age_group,
                 UnmetNeed.sex,
                 func.count(),
+                _keysum(_unmet_key()),
             )
             .where(unmet_in)
             .group_by(
@@ -374,7 +429,7 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
             .limit(MAX_FINDINGS)
         ).all()
         findings = []
-        for muni, area, need, tod, age, sex, n in groups:
+        for muni, area, need, tod, age, sex, n, key in groups:
             categories = NEEDS.get(need, ())
             found = 0
             if categories:
@@ -390,39 +445,52 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
                     tod,
                     age,
                     sex,
-                    int(n),
+                    int(published_count(int(n), int(key), rules)[1] or 0),
                     found,
                 )
             )
 
     # Protect and shape
     needs_shown = [n for n in NEED_CODES if unmet_by_need.get(n) or referrals_by_need.get(n)]
-    unmet_p = protect_counts({n: int(unmet_by_need.get(n, 0)) for n in needs_shown}, total=True, rules=rules)
-    ref_p = protect_counts(
-        {n: int(referrals_by_need.get(n, 0)) for n in needs_shown}, total=True, rules=rules
+    unmet_p = perturb_counts(
+        protect_counts({n: int(unmet_by_need.get(n, 0)) for n in needs_shown}, total=True, rules=rules),
+        unmet_keys,
+        rules,
+    )
+    ref_p = perturb_counts(
+        protect_counts({n: int(referrals_by_need.get(n, 0)) for n in needs_shown}, total=True, rules=rules),
+        referral_keys,
+        rules,
     )
     need_rows = tuple(
         NeedRow(n, unmet_p.text[n], ref_p.text[n], NEEDS[n], supply[n][0], supply[n][1]) for n in needs_shown
     )
     day_counts = dict.fromkeys(WEEKDAYS, 0)
     tod_counts = dict.fromkeys(TIMES_OF_DAY, 0)
-    for days, tod, n in unmet_when:
+    day_keys = dict.fromkeys(WEEKDAYS, 0)
+    tod_keys = dict.fromkeys(TIMES_OF_DAY, 0)
+    for days, tod, n, key in unmet_when:
         for code in (days or "").split(","):
             if code in day_counts:
                 day_counts[code] += int(n)
+                day_keys[code] += int(key)
         if tod in tod_counts:
             tod_counts[tod] += int(n)
+            tod_keys[tod] += int(key)
     when_rows = tuple(
-        [WhenRow("day", c, count_cell(day_counts[c], rules), day_supply[c]) for c in WEEKDAYS]
+        [WhenRow("day", c, _shown(day_counts[c], day_keys[c], rules), day_supply[c]) for c in WEEKDAYS]
         + [
-            WhenRow("time", c, count_cell(tod_counts[c], rules), int(tod_supply.get(c, 0)))
+            WhenRow("time", c, _shown(tod_counts[c], tod_keys[c], rules), int(tod_supply.get(c, 0)))
             for c in TIMES_OF_DAY
         ]
     )
     area_rows: list[AreaRow] = []
     for muni in sorted(munis, key=lambda m: muni_name.get(m, "")):
-        per_area = {area: int(n) for m, area, n in unmet_area if m == muni}
-        protected = protect_counts(dict(sorted(per_area.items())), total=True, rules=rules)
+        per_area = {area: int(n) for m, area, n, _k in unmet_area if m == muni}
+        area_keys = {area: int(k) for m, area, _n, k in unmet_area if m == muni}
+        protected = perturb_counts(
+            protect_counts(dict(sorted(per_area.items())), total=True, rules=rules), area_keys, rules
+        )
         activities, free = supply_muni.get(muni, (0, 0))
         area_rows.append(
             AreaRow(
@@ -440,17 +508,20 @@ def _gaps(principal: Principal, start: date, end: date, centre_ids: tuple[int, .
         ]
     fallback = {p[0]: (p[2], p[3]) for p in places}
     density: dict[tuple[float, float, str], int] = {}
-    for muni, area, lat, lon, n in need_groups:
+    density_keys: dict[tuple[float, float, str], int] = {}
+    for muni, area, lat, lon, n, k in need_groups:
         if lat is None:
             lat, lon = fallback.get(muni, (None, None))
         if lat is None:
             continue
         key = (round(float(lat), 5), round(float(lon), 5), area or muni_name.get(muni, ""))
         density[key] = density.get(key, 0) + int(n)
+        density_keys[key] = density_keys.get(key, 0) + int(k)
     need_points = tuple(
-        {"lat": lat, "lon": lon, "name": name, "org": str(n), "count": n}
+        {"lat": lat, "lon": lon, "name": name, "org": text, "count": value}
         for (lat, lon, name), n in sorted(density.items())
         if n >= rules.k
+        for text, value in (published_count(n, density_keys[(lat, lon, name)], rules),)
     )
     findings.sort(key=lambda f: (-f.count, f.supply, f.municipality, f.area, f.need))
     return GapView(

@@ -13,7 +13,10 @@ Costs per programme, over the manager's centres and the period:
 - total and cost per participant through `domain.economics.cost_per_participant`.
 
 Disclosure: the participant count goes out as `count_cell`, the programme list with its total
-through `protect_counts` (secondary suppression). A programme whose participant count is hidden
+through `protect_counts` (secondary suppression), every shown count perturbed by its cell key
+(domain/cellkey.py), and every cost is computed from the PUBLISHED participant count (cost / unit
+cost gives back only the published count). A closed period's participant counts are its protected
+release (services.dashboards.released). A programme whose participant count is hidden
 shows no cost either (cost = count x unit cost would give the count back), and the total cost is
 shown only when no programme row is hidden. Cost per participant (a mean) needs at least
 `min_n_for_rates` participants.
@@ -30,15 +33,17 @@ hides the cell, no quantity is pre-filled. No financial proxy is pre-filled: Lot
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from types import MappingProxyType
 
 from sqlalchemy import Float, and_, case, func, literal, or_
 from sqlmodel import col, select
 
 from db.engine import read_session
-from db.models import CoachingContact, Enrolment, InstrumentResponse, Programme
-from domain.disclosure import TOTAL, DisclosureRules, count_cell, protect_counts, protect_mean
+from db.models import CoachingContact, Enrolment, InstrumentResponse, Patient, Programme
+from domain.cellkey import perturb_counts, published_count
+from domain.disclosure import TOTAL, DisclosureRules, protect_counts, protect_mean
 from domain.economics import GLOBAL, SroiOutcome, cost_per_participant, qaly_gain, sensitivity
 from domain.eq5d import DIMENSIONS as EQ5D_DIMENSIONS
 from domain.eq5d import ValueSet, ValueSetError, load_value_set
@@ -50,6 +55,8 @@ from services.dashboards import (
     dashboard_scope,
     disclosure_rules,
     period,
+    release_scope_key,
+    released,
     scoped_cache,
 )
 from services.errors import ServiceError, ValidationError
@@ -177,17 +184,18 @@ def _programme_costs(
             Enrolment.enrolled_on >= start,
             Enrolment.enrolled_on <= end,
         )
-        participants = (
-            dict(
-                s.exec(
-                    select(Enrolment.programme_id, func.count())
-                    .where(enrol_filter)
-                    .group_by(Enrolment.programme_id)
-                ).all()
-            )
+        participants, participant_keys = {}, {}
+        for pid, n, k in (
+            s.exec(
+                select(Enrolment.programme_id, func.count(), func.coalesce(func.sum(Patient.record_key), 0))
+                .join(Patient, Patient.id == Enrolment.patient_id)
+                .where(enrol_filter)
+                .group_by(Enrolment.programme_id)
+            ).all()
             if centres
-            else {}
-        )
+            else []
+        ):
+            participants[pid], participant_keys[str(pid)] = int(n), int(k)
         minutes = (
             dict(
                 s.exec(
@@ -209,7 +217,33 @@ def _programme_costs(
             else {}
         )
     counts = {str(p.id): int(participants.get(p.id, 0)) for p in programmes}
-    protected = protect_counts(counts, total=True, rules=rules)
+
+    def publish(chosen: dict[str, int]):
+        return perturb_counts(protect_counts(chosen, total=True, rules=rules), participant_keys, rules)
+
+    if programme_id is None:
+        # A closed period's participant counts are released once per scope.
+        cell = f"economics.participants:k{rules.k}"
+        protected = released(
+            period(start, end), release_scope_key("c", centres), cell, lambda: publish(counts)
+        )
+    else:
+        # One programme: its entry of the same release (a closed period), the list of one otherwise.
+        everything = {str(p.id): int(participants.get(p.id, 0)) for p in programme_options()}
+        cell = f"economics.participants:k{rules.k}"
+        whole = released(
+            period(start, end), release_scope_key("c", centres), cell, lambda: publish(everything)
+        )
+        protected = publish(counts)
+        label = str(programme_id)
+        if label in whole.text and label in protected.text:
+            text = {**protected.text, label: whole.text[label], TOTAL: whole.text[label]}
+            values = {k: v for k, v in protected.values.items() if k not in (label, TOTAL)}
+            if label in whole.values:
+                values[label] = values[TOTAL] = whole.values[label]
+            protected = replace(protected, text=MappingProxyType(text), values=MappingProxyType(values))
+    # What the costs are computed from: the published counts (0 for a hidden one, never shown).
+    counts = {label: int(protected.values.get(label) or 0) for label in counts}
 
     def row(
         option: ProgrammeOption | None, n: int, shown: bool, unit: float | None, mins: float
@@ -739,7 +773,23 @@ def _qaly_change(
     )
     if programme is not None:
         enrolments = enrolments.where(Enrolment.programme_id == programme)
-    n, sum_base, sum_follow, sum_d, sum_d2 = 0, 0.0, 0.0, 0.0, 0.0
+    cell = f"qaly:{programme}:{vs.country}:{hash_text(vs.source)}:{years}:k{rules.k}:n{rules.min_n_for_rates}"
+    return released(
+        period(start, end),
+        release_scope_key("c", centres),
+        cell,
+        lambda: _compute_qaly(centres, enrolments, vs, years, rules),
+    )
+
+
+def hash_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _compute_qaly(centres, enrolments, vs: ValueSet, years: int, rules: DisclosureRules) -> QalyView:
+    n, sum_base, sum_follow, sum_d, sum_d2, key_sum = 0, 0.0, 0.0, 0.0, 0.0, 0
     if centres:
         pairs = _paired_index(vs, enrolments)
         d = pairs.c.follow - pairs.c.base
@@ -751,10 +801,14 @@ def _qaly_change(
                     func.sum(pairs.c.follow),
                     func.sum(d),
                     func.sum(d * d),
-                ).select_from(pairs)
+                    func.coalesce(func.sum(Patient.record_key), 0),
+                )
+                .select_from(pairs)
+                .join(Enrolment, Enrolment.id == pairs.c.eid)
+                .join(Patient, Patient.id == Enrolment.patient_id)
             ).one()
-        n = int(row[0] or 0)
-        sum_base, sum_follow, sum_d, sum_d2 = (float(v or 0.0) for v in row[1:])
+        n, key_sum = int(row[0] or 0), int(row[5] or 0)
+        sum_base, sum_follow, sum_d, sum_d2 = (float(v or 0.0) for v in row[1:5])
     shown = n >= 2 and protect_mean(n, sum_d / n, rules) is not None  # min_n is at least 3
 
     def fig(key: str, value: float | None, text: str | None = None) -> Figure:
@@ -788,8 +842,10 @@ def _qaly_change(
         source=vs.source,
         pairs=Figure(
             "pairs",
-            count_cell(n, rules),
-            float(n) if n == 0 or n >= rules.k else None,
+            published_count(n, key_sum, rules)[0],
+            None
+            if published_count(n, key_sum, rules)[1] is None
+            else float(published_count(n, key_sum, rules)[1]),
             "economics.def.qaly_pairs",
         ),
         baseline=fig("baseline", mean_base),

@@ -33,6 +33,13 @@ from services.auth import principal_for
 from services.errors import AccessDenied
 from tests.factories import make_user, make_world
 
+
+@pytest.fixture(autouse=True)
+def _exact_counts(monkeypatch):
+    """Hand-worked counts: the cell-key perturbation off here; tests/test_disclosure_attacks.py
+    checks the gap analysis's published counts with it on."""
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)
+
 START, END = date(2025, 1, 1), date(2025, 12, 31)
 ROOT = Path(__file__).resolve().parents[1]
 
