@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.dashboard import figure_row, period_filter, suppression_caption, table_with_download
+from components.dashboard import chart, figure_row, period_filter, suppression_caption, table_with_download
 from components.economics_charts import tornado
-from components.i18n import current_language, show_service_error, t
+from components.i18n import current_language, fmt_number, fmt_numbers, show_service_error, t
 from components.session import guard
 from services.dashboards import Figure
 from services.errors import ServiceError, ValidationError
@@ -119,7 +119,7 @@ for p in prefill:
                 instrument=t(f"economics.instrument.{p.instrument}"),
                 n=p.text,
                 paired=p.paired,
-                threshold=f"{p.threshold:.2f}",
+                threshold=fmt_number(p.threshold, 2),
                 source=p.source,
             )
         )
@@ -233,7 +233,7 @@ if data is not None:
             name = t(f"economics.assumption.{assumption}")
             return name if outcome == GLOBAL else f"{outcome}: {name}"
 
-        st.plotly_chart(
+        chart(
             tornado(
                 result,
                 bar_label=bar_label,
@@ -242,27 +242,29 @@ if data is not None:
                 low_name=t("economics.tornado_low"),
                 high_name=t("economics.tornado_high"),
                 base_name=t("economics.tornado_base"),
+                number=lambda v: fmt_number(v, 2),
             ),
             width="stretch",
         )
         st.markdown(
             t(
                 "economics.explain",
-                ratio=f"{result.ratio:.2f}",
-                low=f"{result.low:.2f}",
-                high=f"{result.high:.2f}",
-                clow=f"{result.combined_low:.2f}",
-                chigh=f"{result.combined_high:.2f}",
-                rate=f"{result.discount_rate:g}",
+                ratio=fmt_number(result.ratio, 2),
+                low=fmt_number(result.low, 2),
+                high=fmt_number(result.high, 2),
+                clow=fmt_number(result.combined_low, 2),
+                chigh=fmt_number(result.combined_high, 2),
+                rate=fmt_numbers(f"{result.discount_rate:g}"),
                 years=result.horizon,
             )
         )
         st.markdown(t("economics.context"))
         out_rows = [[o or t("economics.all"), t(f"economics.field.{a}"), v] for o, a, v in result.assumptions]
         out_rows += [
-            [t("economics.all"), t("economics.present_value"), f"{result.total_present_value:.2f}"],
-            [t("economics.all"), t("economics.net_present_value"), f"{result.net_present_value:.2f}"],
-            [t("economics.all"), t("economics.ratio"), f"{result.ratio:.4f}"],
+            # Numbers, not text: the CSV download keeps them numeric; the table shows them localized.
+            [t("economics.all"), t("economics.present_value"), round(result.total_present_value, 2)],
+            [t("economics.all"), t("economics.net_present_value"), round(result.net_present_value, 2)],
+            [t("economics.all"), t("economics.ratio"), round(result.ratio, 4)],
             [t("economics.all"), t("economics.range"), f"{result.low:.4f}–{result.high:.4f}"],
             [
                 t("economics.all"),

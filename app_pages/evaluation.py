@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.dashboard import period_filter, suppression_caption, table_with_download
+from components.dashboard import chart, period_filter, suppression_caption, table_with_download
 from components.evaluation_charts import change_figure, consort_figure, tracker_figure
-from components.i18n import current_language, show_service_error, t
+from components.i18n import current_language, fmt_numbers, show_service_error, t
 from components.session import guard
 from services.errors import ServiceError
 from services.evaluation import INSTRUMENTS, MEASURES, evaluation, evaluation_programmes
@@ -70,7 +70,7 @@ stage_labels = [
     else t(f"evaluation.stage.{s.key}", months=s.timepoint)
     for s in view.flow
 ]
-st.plotly_chart(
+chart(
     consort_figure(view.flow, view.arms, stage_labels, arm_labels, t("evaluation.flow_chart")),
     config={"displaylogo": False, "staticPlot": True},
     key="consort",
@@ -113,7 +113,7 @@ definition("evaluation.def.change", first=arm_labels.get(first, first), second=a
 columns = st.columns(len(INSTRUMENTS))
 for column, instrument in zip(columns, INSTRUMENTS, strict=True):
     rows = [r for r in view.changes if r.outcome == instrument]
-    column.plotly_chart(
+    chart(
         change_figure(
             rows,
             arm_labels,
@@ -122,6 +122,7 @@ for column, instrument in zip(columns, INSTRUMENTS, strict=True):
             y_label=t(f"evaluation.axis.change.{instrument}"),
             timepoint_label=t("evaluation.months"),
         ),
+        container=column,
         config={"displaylogo": False},
         key=f"change_{instrument}",
     )
@@ -133,7 +134,7 @@ definition("evaluation.def.measures", base=view.baseline_window, window=view.fol
 columns = st.columns(2)
 for i, measure in enumerate(MEASURES):
     rows = [r for r in view.measures if r.outcome == measure]
-    columns[i % 2].plotly_chart(
+    chart(
         change_figure(
             rows,
             arm_labels,
@@ -142,6 +143,7 @@ for i, measure in enumerate(MEASURES):
             y_label=t(f"evaluation.axis.measure.{measure}"),
             timepoint_label=t("evaluation.months"),
         ),
+        container=columns[i % 2],
         config={"displaylogo": False},
         key=f"measure_{measure}",
     )
@@ -149,9 +151,9 @@ change_table(view.measures, "evaluation-measures", "evaluation.measure")
 
 # Outcome contract tracker ------------------------------------------------------------------------
 st.subheader(t("evaluation.tracker_title"))
-threshold = f"{view.threshold:g}"
+threshold = fmt_numbers(f"{view.threshold:g}")
 definition("evaluation.def.tracker", threshold=threshold, window=view.followup_window)
-st.plotly_chart(
+chart(
     tracker_figure(
         view.tracker,
         arm_labels,

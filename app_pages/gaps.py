@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.dashboard import figure_row, period_filter, suppression_caption, table_with_download
+from components.dashboard import chart, figure_row, period_filter, suppression_caption, table_with_download
 from components.gaps_charts import gap_deck, needs_vs_supply
 from components.i18n import current_language, show_service_error, t
 from components.session import guard
@@ -109,7 +109,7 @@ table_with_download(
     key="gaps_needs",
 )
 if view.need_rows:
-    st.plotly_chart(
+    chart(
         needs_vs_supply(
             view,
             need_label=need_label,

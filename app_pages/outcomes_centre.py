@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.dashboard import figure_metric, period_filter, suppression_caption, table_with_download
+from components.dashboard import chart, figure_metric, period_filter, suppression_caption, table_with_download
 from components.i18n import current_language, show_service_error, t
 from components.outcome_charts import (
     funnel_chart,
@@ -88,7 +88,7 @@ for offset in range(0, len(board.figures), 5):
     chunk = board.figures[offset : offset + 5]
     for column, fig in zip(st.columns(5), chunk, strict=False):
         figure_metric(t(f"outcomes.fig.{fig.key}"), fig, board.period, container=column)
-st.plotly_chart(funnel_chart(board.funnel, t), width="stretch", key="outcomes_funnel")
+chart(funnel_chart(board.funnel, t), width="stretch", key="outcomes_funnel")
 st.caption(t("outcomes.funnel.note"))
 
 # Paired change -------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ followup_label = (
 )
 st.caption(t("outcomes.paired.definition", followup=followup_label, n=board.rules.min_n_for_rates))
 if any(r.mean_change is not None for r in board.paired):
-    st.plotly_chart(paired_chart(board.paired, t), width="stretch", key="outcomes_paired_chart")
+    chart(paired_chart(board.paired, t), width="stretch", key="outcomes_paired_chart")
 
 # Reliable change -----------------------------------------------------------------------------------
 st.subheader(t("outcomes.reliable.header"))
@@ -117,7 +117,7 @@ else:
 # SPC trend -----------------------------------------------------------------------------------------
 st.subheader(t("outcomes.spc.header"))
 if board.trend.drawable:
-    st.plotly_chart(spc_chart(board.trend, t), width="stretch", key="outcomes_spc")
+    chart(spc_chart(board.trend, t), width="stretch", key="outcomes_spc")
     if board.trend.trial_limits:
         st.caption(t("outcomes.spc.trial_note"))
 else:
@@ -138,7 +138,7 @@ st.subheader(t("outcomes.activities.header"))
 left, right = st.columns(2)
 with left:
     if board.activities:
-        st.plotly_chart(
+        chart(
             rank_chart(
                 board.activities, t("outcomes.activities.title"), t("outcomes.activities.x"), language
             ),
@@ -149,7 +149,7 @@ with left:
     table_with_download(header, rows, file_stem="activities", key="outcomes_activities")
 with right:
     if board.categories:
-        st.plotly_chart(
+        chart(
             rank_chart(
                 board.categories, t("outcomes.categories.title"), t("outcomes.activities.x"), language
             ),

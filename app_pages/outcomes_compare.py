@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.compare_charts import funnel_figure
-from components.dashboard import figure_row, period_filter, suppression_caption, table_with_download
-from components.i18n import show_service_error, t
+from components.dashboard import chart, figure_row, period_filter, suppression_caption, table_with_download
+from components.i18n import fmt_number, show_service_error, t
 from components.session import guard
 from domain.markdown_safety import md_inline
 from services.compare import METRICS, MIN_CENTRES, compare_centres
@@ -84,7 +84,7 @@ for panel in view.panels:
         **BAND_LABELS,
     }
     key = f"funnel_{panel.metric}"
-    event = st.plotly_chart(
+    event = chart(
         funnel_figure(panel, labels),
         key=key,
         on_select="rerun",
@@ -95,7 +95,11 @@ for panel in view.panels:
     st.caption(
         t("compare.drawn", drawn=len(panel.points), left_out=panel.left_out_text)
         + " "
-        + (t("compare.adjusted_note", phi=f"{panel.phi:.2f}") if panel.adjusted else t("compare.exact_note"))
+        + (
+            t("compare.adjusted_note", phi=fmt_number(panel.phi, 2))
+            if panel.adjusted
+            else t("compare.exact_note")
+        )
     )
 
 st.subheader(t("compare.picked_title"))

@@ -11,7 +11,7 @@ from datetime import date
 
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import display_column, fmt_numbers, localize_figure, t
 from domain.csv_safety import to_csv
 from services.dashboards import (
     PERIOD_KINDS,
@@ -94,8 +94,13 @@ def definition_text(figure: Figure, chosen: Period | None = None) -> str:
 def figure_metric(label: str, figure: Figure, chosen: Period | None = None, container=None) -> None:
     """st.metric with the figure's shown text and its definition in the help popover."""
     (container or st).metric(
-        label, figure.text or WITHHELD, help=definition_text(figure, chosen), border=True
+        label, fmt_numbers(figure.text) or WITHHELD, help=definition_text(figure, chosen), border=True
     )
+
+
+def chart(fig, container=None, **kwargs):
+    """st.plotly_chart with numbers on hover, axes and labels in the user's language."""
+    return (container or st).plotly_chart(localize_figure(fig), **kwargs)
 
 
 def figure_row(items: Sequence[tuple[str, Figure]], chosen: Period | None = None) -> None:
@@ -124,9 +129,9 @@ def table_with_download(
         st.info(t("dashboard.empty_table"))
         return
     columns = {h: [r[i] for r in rows] for i, h in enumerate(header)}
-    for name, values in columns.items():  # "<5", "*" or "" among numbers: one type per column for Arrow
-        if len({type(v) for v in values if v is not None} - {bool}) > 1:
-            columns[name] = ["" if v is None else str(v) for v in values]
+    # Shown as text in the user's language ("65,8" in Swedish; "<5", "*" or "" among the numbers);
+    # the download below keeps the numbers themselves.
+    columns = {name: display_column(values) for name, values in columns.items()}
     st.dataframe(
         columns,
         hide_index=True,

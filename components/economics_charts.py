@@ -23,10 +23,12 @@ def tornado(
     high_name: str,
     base_name: str,
     max_bars: int = 12,
+    number: Callable[[float], str] = lambda v: f"{v:.2f}",
 ) -> go.Figure:
     """One-at-a-time sensitivity as a tornado: per assumption a bar from the ratio at the
     assumption's low end to the ratio at its high end, widest on top, around the base ratio.
-    `bar_label(outcome, assumption)` names a bar in the user's language."""
+    `bar_label(outcome, assumption)` names a bar in the user's language, `number` writes the base
+    ratio in it."""
     bars = [b for b in view.bars if abs(b.ratio_at_high - b.ratio_at_low) > 1e-12][:max_bars]
     bars = list(reversed(bars))  # plotly draws the first category at the bottom
     labels = [bar_label(b.outcome, b.assumption) for b in bars]
@@ -56,7 +58,7 @@ def tornado(
             hovertemplate="%{y}: %{customdata[0]:.4g} → %{customdata[1]:.2f}<extra></extra>",
         )
     )
-    fig.add_vline(x=base, line_dash="dash", line_color="#333", annotation_text=f"{base_name} {base:.2f}")
+    fig.add_vline(x=base, line_dash="dash", line_color="#333", annotation_text=f"{base_name} {number(base)}")
     fig.update_layout(
         title=title,
         barmode="overlay",

@@ -7,7 +7,15 @@ import datetime as dt
 import streamlit as st
 
 from locales import DEFAULT_LANGUAGE, LANGUAGES, catalogue, translate
-from locales.formatting import format_date, format_number, format_percent, plural
+from locales.formatting import (
+    format_date,
+    format_number,
+    format_percent,
+    localize_numbers,
+    plotly_separators,
+    plural,
+    shown_decimals,
+)
 from services.errors import ServiceError
 
 
@@ -31,6 +39,42 @@ def fmt_number(value: float | None, decimals: int = 0) -> str:
 
 def fmt_percent(fraction: float | None, decimals: int = 0) -> str:
     return format_percent(fraction, current_language(), decimals)
+
+
+def fmt_numbers(text: str) -> str:
+    """A service's figure text ("65.8", "1 234.5", "0.52 (0.10–0.94)") in the user's separators."""
+    return localize_numbers(text, current_language())
+
+
+def display_column(values: list) -> list:
+    """A table column as shown: numbers (not bools) as text in the user's language, each with the
+    decimals of the column's most precise value so the column lines up; figure texts reformatted.
+    The CSV download keeps the numbers themselves."""
+    numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    decimals = shown_decimals(numeric)
+    if not numeric and not any(isinstance(v, str) for v in values):
+        return values
+    lang = current_language()
+    return [
+        format_number(v, lang, decimals)
+        if isinstance(v, int | float) and not isinstance(v, bool)
+        else localize_numbers(v, lang) if isinstance(v, str) else v
+        for v in values
+    ]
+
+
+def localize_figure(fig):
+    """A Plotly figure that writes numbers (hover, axes, labels) in the user's language."""
+    lang = current_language()
+    fig.update_layout(separators=plotly_separators(lang))
+    for trace in fig.data:
+        text = getattr(trace, "text", None)
+        if isinstance(text, list | tuple):
+            trace.text = [localize_numbers(v, lang) if isinstance(v, str) else v for v in text]
+    for note in fig.layout.annotations or ():
+        if isinstance(note.text, str):
+            note.text = localize_numbers(note.text, lang)
+    return fig
 
 
 def fmt_date(value: dt.date | None, style: str = "short") -> str:

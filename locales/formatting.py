@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from collections.abc import Iterable
+from decimal import Decimal
 from functools import cache
 from numbers import Real
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 from locales import DEFAULT_LANGUAGE, LANGUAGES, catalogue, translate
 
@@ -79,3 +82,53 @@ def plural(key: str, count: Real, lang: str, /, **params: object) -> str:
     decimals = 0 if float(count).is_integer() else 1
     params.setdefault("count", format_number(count, lang, decimals))
     return translate(chosen, lang, **params)
+
+
+# Numbers that arrive as text from the services, and charts ------------------------------------
+
+# A number as the services write it: thin-space thousands ("12 345"), a decimal point, an optional
+# minus (ASCII or U+2212). Bounded so that dates ("2026-03") and codes are not taken apart.
+_SERVICE_NUMBER = re.compile(
+    r"(?<![\d.,\u202f])(?<!\d-)(\d{1,3}(?:\u202f\d{3})+|\d+)(?:\.(\d+))?(?![\d.,\u202f]|-\d)"
+)
+_NUMBERS_ONLY = re.compile(r"[\d\s.,\u202f%()<>*–−+/-]+")
+MAX_DECIMALS = 4
+
+
+def localize_numbers(text: str, lang: str) -> str:
+    """A text of numbers alone (a figure such as "65.8", "1 234.5" or "0.52 (0.10–0.94)") in the
+    language's separators. A text with words in it is left as it is (a name such as "HSDS 3.0"),
+    and so is a plain whole number (a year or an already formatted count)."""
+    if not isinstance(text, str) or not _NUMBERS_ONLY.fullmatch(text):
+        return text
+
+    def shown(match: re.Match) -> str:
+        whole, fraction = match.group(1), match.group(2)
+        if fraction is None and "\u202f" not in whole:
+            return match.group(0)
+        value = Decimal(whole.replace("\u202f", "") + ("." + fraction if fraction else ""))
+        return format_number(value, lang, len(fraction or ""))
+
+    return _SERVICE_NUMBER.sub(shown, text)
+
+
+def shown_decimals(values: Iterable[object]) -> int:
+    """How many decimals a column of numbers needs so that every value shows as it was rounded
+    (at most MAX_DECIMALS: float noise such as 0.30000000000000004 is not precision)."""
+    places = 0
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, Real) or _missing(value):
+            continue
+        for decimals in range(places, MAX_DECIMALS + 1):
+            if abs(round(float(value), decimals) - float(value)) < 1e-9:
+                places = decimals
+                break
+        else:
+            places = MAX_DECIMALS
+    return places
+
+
+def plotly_separators(lang: str) -> str:
+    """Plotly's `layout.separators` (decimal sign, then thousands sign) from Babel's symbols."""
+    locale = _locale(lang)
+    return get_decimal_symbol(locale) + get_group_symbol(locale)

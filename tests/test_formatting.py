@@ -132,3 +132,48 @@ def test_import_messages_use_the_singular_for_one_row():
     from locales import translate
 
     assert translate("import.error.has_errors", "en", count=2).startswith("2 rows have errors")
+
+
+# Numbers the services hand over as text, shown in the user's language (issue 12) ---------------
+
+from locales.formatting import localize_numbers, plotly_separators, shown_decimals  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "shown"),
+    [
+        ("sv", "65.8", "65,8"),
+        ("da", "65.8", "65,8"),
+        ("en", "65.8", "65.8"),
+        ("sv", "1\u202f234.5", f"1{NBSP}234,5"),
+        ("da", "1\u202f234.5", "1.234,5"),
+        ("en", "12\u202f345", "12,345"),
+        ("sv", "0.52 (0.10–0.94)", "0,52 (0,10–0,94)"),
+        ("da", "−0.25", "−0,25"),
+        ("sv", "-0.25 / +0.5", "-0,25 / +0,5"),
+    ],
+)
+def test_service_numbers_follow_the_language(lang, text, shown):
+    assert localize_numbers(text, lang) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<5", "–", "*", "2026", "2026-03", "Q2 2025", "HSDS 3.0", "Yoga 2.5", "SE-1280-LIM", "42 %", "0,52"],
+)
+def test_texts_that_are_not_service_decimals_stay_as_they_are(text):
+    """Only a text of numbers alone is reformatted: a name with a version number keeps it."""
+    assert localize_numbers(text, "sv") == text
+
+
+def test_plotly_separators_are_babels_symbols():
+    assert plotly_separators("sv") == f",{NBSP}"
+    assert plotly_separators("da") == ",."
+    assert plotly_separators("en") == ".,"
+
+
+def test_a_columns_decimals_are_those_of_its_most_precise_value():
+    assert shown_decimals([1, 2.5, 0.25, None]) == 2
+    assert shown_decimals([3, 4]) == 0
+    assert shown_decimals([0.1 + 0.2]) == 1  # float noise is not precision
+    assert shown_decimals([1 / 3]) == 4  # capped, never 17 places

@@ -277,13 +277,14 @@ def test_page_shows_qaly_figures(page_world, tmp_path, monkeypatch):
     assert not at.exception, at.exception
     labels = {m.label: m.value for m in at.metric}
     mean = (0.82 + 1.38) / 10  # every programme: the nine pairs of P and Q's one
+    # Swedish: a decimal comma on the page (issue 12)
     assert labels[translate("economics.qaly_pairs", "sv")] == "10"
-    assert labels[translate("economics.qaly_change", "sv")] == f"{mean:+.3f}"
+    assert labels[translate("economics.qaly_change", "sv")] == f"{mean:+.3f}".replace(".", ",")
     # the page's default horizon is 3 years
-    assert labels[translate("economics.qaly_step", "sv", years=3)] == f"{mean * 3:+.3f}"
-    assert labels[translate("economics.qaly_linear", "sv", years=3)] == f"{mean * 1.5:+.3f}"
+    assert labels[translate("economics.qaly_step", "sv", years=3)] == f"{mean * 3:+.3f}".replace(".", ",")
+    assert labels[translate("economics.qaly_linear", "sv", years=3)] == f"{mean * 1.5:+.3f}".replace(".", ",")
     table = at.dataframe[-1].value
-    assert list(table.iloc[:, 1]) == [f"{mean:+.3f}", f"{mean * 3:+.3f}", f"{mean * 1.5:+.3f}"]
+    assert list(table.iloc[:, 1]) == [f"{v:+.3f}".replace(".", ",") for v in (mean, mean * 3, mean * 1.5)]
     shown = " ".join(c.value for c in at.caption)
     assert "Made-up test value set" in shown and "XX (test)" in shown
     assert translate("economics.qaly_none", "sv") not in [i.value for i in at.info]
@@ -291,7 +292,7 @@ def test_page_shows_qaly_figures(page_world, tmp_path, monkeypatch):
     at.number_input(key="qaly_horizon").set_value(4).run()
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
-    assert labels[translate("economics.qaly_step", "sv", years=4)] == f"{mean * 4:+.3f}"
+    assert labels[translate("economics.qaly_step", "sv", years=4)] == f"{mean * 4:+.3f}".replace(".", ",")
 
 
 def test_page_unverified_file_shows_message(page_world, tmp_path, monkeypatch):
