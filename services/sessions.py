@@ -39,6 +39,9 @@ COOKIE_NAME = "lotsa_session"
 HANDOFF_SECONDS = 120
 _TOKEN_BYTES = 32
 _MAX_COOKIE = 200
+# The idle clock moves at most this often (one write per TOUCH_EVERY instead of one per click); the idle
+# limit is minutes, so a lock comes at most this much earlier than the last click implies.
+TOUCH_EVERY = timedelta(seconds=20)
 
 
 @lru_cache(maxsize=2)
@@ -164,10 +167,9 @@ def _limits() -> tuple[timedelta, timedelta]:
     return timedelta(minutes=settings.idle_minutes), timedelta(hours=settings.absolute_hours)
 
 
-def _check(session: Session, row: BrowserSession, *, touch: bool) -> Checked:
-    now = utcnow()
+def _ended_reason(row: BrowserSession, user: User | None, now: datetime) -> str | None:
+    """Why this session may no longer be used (a translation key), or None while it is valid."""
     idle, absolute = _limits()
-    user = session.get(User, row.user_id)
     reason = None
     if row.revoked_at is not None:
         reason = "login.session_ended"
@@ -179,6 +181,25 @@ def _check(session: Session, row: BrowserSession, *, touch: bool) -> Checked:
         reason = "login.idle_timeout"
     elif now - _aware(row.created_at) > absolute:
         reason = "login.absolute_timeout"
+    return reason
+
+
+def _valid(session: Session, row: BrowserSession, user: User, *, pending: bool = False) -> Checked:
+    idle, absolute = _limits()
+    return Checked(
+        row.id,
+        principal_for(session, user),
+        None,
+        sso=row.sso,
+        handoff_pending=pending,
+        idle_deadline=min(_aware(row.last_seen_at) + idle, _aware(row.created_at) + absolute),
+    )
+
+
+def _check(session: Session, row: BrowserSession, *, touch: bool) -> Checked:
+    now = utcnow()
+    user = session.get(User, row.user_id)
+    reason = _ended_reason(row, user, now)
     if reason is not None:
         if row.revoked_at is None:
             row.revoked_at, row.revoked_reason = now, reason.removeprefix("login.")
@@ -199,18 +220,26 @@ def _check(session: Session, row: BrowserSession, *, touch: bool) -> Checked:
     pending = row.token_hash is None and row.handoff_hash is not None
     if pending and row.handoff_expires_at is not None and _aware(row.handoff_expires_at) < now:
         pending = False
-    return Checked(
-        row.id,
-        principal_for(session, user),
-        None,
-        sso=row.sso,
-        handoff_pending=pending,
-        idle_deadline=min(_aware(row.last_seen_at) + idle, _aware(row.created_at) + absolute),
-    )
+    return _valid(session, row, user, pending=pending)
 
 
 def check(session_id: int, *, touch: bool = True) -> Checked:
-    """Check this browser's session on an interaction (`touch` moves the idle clock)."""
+    """Check this browser's session on an interaction (`touch` moves the idle clock).
+
+    Every run of every page calls this, so the common case is one read: a valid session whose idle
+    clock moved less than TOUCH_EVERY ago, or one already ended, needs no write."""
+    now = utcnow()
+    with read_session() as session:
+        row = session.get(BrowserSession, session_id)
+        if row is None:
+            return Checked(None, None, "login.session_ended")
+        user = session.get(User, row.user_id)
+        reason = _ended_reason(row, user, now)
+        fresh = now - _aware(row.last_seen_at) < TOUCH_EVERY
+        if reason is None and (fresh or not touch) and row.handoff_hash is None:
+            return _valid(session, row, user)
+        if reason is not None and row.revoked_at is not None:
+            return Checked(row.id, None, reason, sso=row.sso)
     with write_session() as session:
         row = session.get(BrowserSession, session_id)
         if row is None:

@@ -374,3 +374,30 @@ def test_a_login_drops_the_users_long_dead_rows_only(db_url):
         assert s.get(BrowserSession, ended) is None and s.get(BrowserSession, expired) is None
         assert s.get(BrowserSession, live) is not None
         assert s.get(BrowserSession, others) is not None  # another user's rows wait for their login
+
+
+def test_a_click_reads_the_session_and_writes_only_when_the_idle_clock_is_stale(db_url):
+    """Every run of every page checks the session: a write (and its commit) per click was a good part
+    of a replica's work under load, so the idle clock moves at most every TOUCH_EVERY seconds; the
+    limits and revocations are still enforced on every check."""
+    world = make_world()
+    connector = world.principals["connector"]
+    session_id, _ = _login(connector.user_id)
+
+    def last_seen():
+        with read_session() as s:
+            return s.get(BrowserSession, session_id).last_seen_at
+
+    _age(session_id, seen=timedelta(seconds=5))
+    before = last_seen()
+    assert sessions.check(session_id).principal.user_id == connector.user_id
+    assert last_seen() == before  # fresh: read only
+    _age(session_id, seen=sessions.TOUCH_EVERY + timedelta(seconds=1))
+    stale = last_seen()
+    assert sessions.check(session_id).principal is not None
+    assert last_seen() > stale  # stale: the clock moved
+    # a revocation between two clicks is seen by the next one, fresh clock or not
+    reset_password(world.principals["admin"], connector.user_id, "a long new passphrase")
+    ended = sessions.check(session_id)
+    assert ended.principal is None and ended.reason == "login.credentials_changed"
+    assert sessions.check(session_id).principal is None
