@@ -59,6 +59,8 @@ from services.dashboards import (
     dashboard_scope,
     disclosure_rules,
     period,
+    release_scope_key,
+    released,
     scoped_cache,
 )
 from services.errors import ValidationError
@@ -391,6 +393,48 @@ def centre_dashboard(
     settings = get_settings()
     threshold = settings.ucla3_threshold
     today = date.today()
+    # A closed period's dashboard is its protected release (issue 10): written the first time, read by
+    # every page, download and report thereafter. The nested-group checks depend on the user's whole
+    # scope, so the release is keyed by it and the cell names the centres shown.
+    reliability = sorted((k, v.sd1, v.r) for k, v in configured_reliability().items())
+    cell = release_cell(
+        "outcomes",
+        centres,
+        programme,
+        followup_months,
+        rules.k,
+        rules.min_n_for_rates,
+        threshold,
+        reliability,
+    )
+    return released(
+        chosen,
+        release_scope_key("c", principal.centre_ids),
+        cell,
+        lambda: _centre_dashboard(
+            principal, centres, chosen, programme, followup_months, rules, threshold, today
+        ),
+    )
+
+
+def release_cell(*parts: object) -> str:
+    """A release cell name from its parts, hashed when it would be too long for the column."""
+    import hashlib
+
+    text = ":".join(str(p) for p in parts)
+    return text if len(text) <= 200 else parts[0] + ":h" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _centre_dashboard(
+    principal: Principal,
+    centres: tuple[int, ...],
+    chosen: Period,
+    programme: str | None,
+    followup_months: int | None,
+    rules: DisclosureRules,
+    threshold: int,
+    today: date,
+) -> CentreDashboard:
     with read_session() as s:
         programme_id = None
         if programme is not None:

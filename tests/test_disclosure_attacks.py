@@ -23,11 +23,12 @@ from datetime import date
 import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
+from sqlalchemy import delete
 from sqlmodel import select
 
 import domain.cellkey as cellkey
 from db.engine import write_session
-from db.models import Enrolment, InstrumentResponse, Patient, Programme
+from db.models import DisclosureRelease, Enrolment, InstrumentResponse, Patient, Programme
 from domain.disclosure import TOTAL, DisclosureRules, Reason, protect_counts, protect_table
 from services.auth import principal_for
 from services.dashboards import clear_caches, dashboard_scope
@@ -232,11 +233,14 @@ def region(db_url):
 
 
 def _rekey(seed: int) -> None:
+    """Another draw of every record key: as if the same data were in another installation (so the
+    protected releases of the previous draw are forgotten too)."""
     rng = random.Random(seed)
     with write_session() as s:
         for p in s.exec(select(Patient).order_by(Patient.id)).all():
             p.record_key = rng.randrange(cellkey.RECORD_KEY_RANGE)
             s.add(p)
+        s.execute(delete(DisclosureRelease))
     clear_caches()
 
 
