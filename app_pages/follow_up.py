@@ -9,6 +9,7 @@ from components.directory_filters import escape_md
 from components.i18n import current_language, show_service_error, t
 from components.instrument_form import clear_instrument_form, instrument_form, item_labels
 from components.query import query_id
+from components.referral_followup import programme_change
 from components.session import guard
 from domain.markdown_safety import md_inline
 from services.caseload import patient_names
@@ -74,6 +75,7 @@ links[1].page_link(
 notice = st.session_state.pop("follow_up_notice", None)
 if notice:
     st.success(notice)
+programme_change(principal, detail)
 if detail.status == "completed" and detail.completed_on:
     st.success(t("followup.completed_on", day=detail.completed_on.isoformat()))
 

@@ -1,13 +1,15 @@
 """The follow-up a referral starts or joins, shown and chosen in the referral step: the programme
-(default: the patient's active one, else social prescribing), or none; and what it did."""
+(default: the patient's active one, else social prescribing), or none; and what it did. After the
+referral, the follow-up page changes the programme (`programme_change`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components.i18n import current_language, t
+from components.i18n import current_language, show_service_error, t
 from domain.instrument_defs import DEFINITIONS
-from services.followup import BASELINE_WINDOW_DAYS, FollowUpPlan
+from services.errors import ServiceError
+from services.followup import BASELINE_WINDOW_DAYS, FollowUpPlan, change_programme, programmes
 
 NONE = "__none__"
 
@@ -72,3 +74,34 @@ def follow_up_done(follow_up) -> str:
             day=follow_up.next_due.isoformat(),
         )
     return text
+
+
+def programme_change(principal, detail) -> None:
+    """On a follow-up page: change the patient's programme after the referral (issue 12). On
+    success the page moves to the new programme's baseline follow-up with a notice."""
+    lang = current_language()
+    names = {p.code: p.name(lang) for p in programmes(principal)}
+    if len(names) < 2:
+        return
+    with st.expander(t("followup.programme_heading") + ": " + names.get(detail.programme_code, "")):
+        st.caption(t("followup.programme_help"))
+        options = list(names)
+        chosen = st.selectbox(
+            t("followup.programme_choose"),
+            options,
+            index=options.index(detail.programme_code) if detail.programme_code in options else 0,
+            format_func=names.get,
+            key=f"fu{detail.id}_programme",
+        )
+        if not st.button(t("followup.programme_change"), key=f"fu{detail.id}_change_programme"):
+            return
+        try:
+            moved = change_programme(principal, detail.enrolment_id, chosen)
+        except ServiceError as error:
+            show_service_error(error, {"programme_code": t("followup.programme_choose")})
+            return
+    same = next((f for f in moved.follow_ups if f.timepoint_months == detail.timepoint_months), None)
+    target = same or moved.follow_ups[0]
+    st.session_state["follow_up_notice"] = t("followup.programme_changed", programme=names[chosen])
+    st.query_params["id"] = str(target.id)
+    st.rerun()

@@ -459,6 +459,102 @@ def join_or_enrol(
     return enrolment, programme, True
 
 
+def change_programme(principal: Principal, enrolment_id: int, programme_code: str) -> EnrolmentView:
+    """Move an active enrolment to another programme after a referral (issue 12): the old one is
+    withdrawn, the new one keeps the enrolment day (the schedule still counts from the baseline),
+    takes over the baseline answers and a completed baseline, and the referrals that started or
+    joined the old one. Only while no later follow-up has been completed (then the old programme
+    has data of its own). A randomised programme allocates as on any enrolment."""
+    action = "enrolment.change"
+    _require_connector(principal, action)
+    with read_session() as s:
+        row = None
+        if isinstance(enrolment_id, int) and not isinstance(enrolment_id, bool):
+            row = s.exec(
+                select(Enrolment, Programme, Patient)
+                .join(Programme, Programme.id == Enrolment.programme_id)
+                .join(Patient, Patient.id == Enrolment.patient_id)
+                .where(Enrolment.id == enrolment_id)
+            ).first()
+        scope.check_patient(principal, row[2] if row else None, action, ref=f"enrolment={enrolment_id}")
+        old, old_programme, patient = row
+    with write_session() as s:
+        error = check_programme_choice(s, programme_code)
+        programme = None
+        if error is None and programme_code is not None and programme_code != AUTO:
+            programme = s.exec(
+                select(Programme).where(Programme.code == programme_code).with_for_update()
+            ).first()
+        if programme is None:
+            error = error or ("error.invalid_choice", {})
+        elif programme.id == old_programme.id:
+            error = ("error.followup_same_programme", {})
+        old = s.get(Enrolment, old.id)
+        if error is None and old.status != "active":
+            error = ("error.followup_not_active", {})
+        if error is None and any(programme.id == p.id for _, p in _active_enrolments(s, patient)):
+            error = ("error.followup_already_enrolled", {})
+        if (
+            error is None
+            and s.exec(
+                select(FollowUp.id).where(
+                    FollowUp.enrolment_id == old.id,
+                    FollowUp.timepoint_months > 0,
+                    FollowUp.status == "completed",
+                )
+            ).first()
+        ):
+            error = ("error.followup_change_too_late", {})
+        if error is None:
+            return _move_enrolment(s, principal, patient, old, old_programme, programme)
+    audit.record_now(principal, action, "invalid", patient_pseudonym=patient.pseudonym)
+    raise ValidationError({"programme_code": error})
+
+
+def _move_enrolment(
+    s: Session,
+    principal: Principal,
+    patient: Patient,
+    old: Enrolment,
+    old_programme: Programme,
+    programme: Programme,
+) -> EnrolmentView:
+    """change_programme's writes, in the caller's transaction (which holds the programme lock)."""
+    old.status = "withdrawn"
+    s.add(old)
+    new = _new_enrolment(
+        s, principal, patient, programme, old.enrolled_on, note=f" from={old_programme.code}"
+    )
+    timepoints = set(prog.clean_timepoints(programme.timepoints or []))
+    for response in s.exec(select(InstrumentResponse).where(InstrumentResponse.enrolment_id == old.id)).all():
+        if response.timepoint_months in timepoints:
+            response.enrolment_id = new.id
+            s.add(response)
+    old_baseline = s.exec(
+        select(FollowUp).where(FollowUp.enrolment_id == old.id, FollowUp.timepoint_months == 0)
+    ).first()
+    new_baseline = s.exec(
+        select(FollowUp).where(FollowUp.enrolment_id == new.id, FollowUp.timepoint_months == 0)
+    ).first()
+    if old_baseline is not None and new_baseline is not None and old_baseline.status == "completed":
+        new_baseline.status = "completed"
+        new_baseline.completed_on = old_baseline.completed_on
+        new_baseline.attendance = dict(old_baseline.attendance or {})
+        s.add(new_baseline)
+    for referral in s.exec(select(Referral).where(Referral.enrolment_id == old.id)).all():
+        referral.enrolment_id = new.id
+        s.add(referral)
+    s.flush()
+    audit.record(
+        s,
+        principal,
+        "enrolment.change",
+        patient_pseudonym=patient.pseudonym,
+        detail=f"enrolment={old.id} {old_programme.code} -> enrolment={new.id} {programme.code}",
+    )
+    return _enrolment_view(s, new, programme, patient.pseudonym)
+
+
 def referral_plan(principal: Principal, patient_id: int, today: date | None = None) -> FollowUpPlan:
     """What referring this patient will do to follow-up, for the referral step to show and change."""
     action = "enrolment.read"
@@ -607,11 +703,13 @@ def _detail(s: Session, fu: FollowUp, enrolment: Enrolment, programme: Programme
         .order_by(col(Referral.created_on).desc(), col(Referral.id).desc())
         .limit(30)
     ).all()
+    # Answered: saved complete. A form saved incomplete (with a reason, no total) is still to do.
     done = s.exec(
         select(InstrumentResponse.instrument)
         .where(
             InstrumentResponse.enrolment_id == enrolment.id,
             InstrumentResponse.timepoint_months == fu.timepoint_months,
+            col(InstrumentResponse.incomplete_reason).is_(None),
         )
         .distinct()
     ).all()

@@ -182,6 +182,11 @@ def _first_follow_up(patient_id: int) -> int:
 # --- Calling a service function for a principal on one scope's data ---------------------------------
 
 
+def _enrolment_of(follow_up_id: int) -> int:
+    with write_session() as s:
+        return s.get(FollowUp, follow_up_id).enrolment_id
+
+
 def _public_functions() -> dict[str, object]:
     found = {}
     for info in pkgutil.iter_modules(services.__path__):
@@ -296,6 +301,14 @@ SCOPED: dict[str, Spec] = {
         "connector", write=True, overrides={"instrument": "phq9", "answers": PHQ9_FLAG}
     ),
     "followup.enrol": Spec("connector", write=True, overrides={"programme_code": "social_prescribing"}),
+    "followup.change_programme": Spec(
+        "connector",
+        write=True,
+        overrides={
+            "enrolment_id": lambda t, m: _enrolment_of(t.follow_up),
+            "programme_code": "social_prescribing",
+        },
+    ),
     "followup.follow_up_detail": Spec("connector"),
     "followup.patient_enrolments": Spec("connector"),
     "followup.programmes": Spec("connector", targeted=False),

@@ -1,0 +1,139 @@
+"""Follow-up after a referral (issue 12): the programme can still be changed, and a questionnaire
+saved incomplete (with a reason, no total) is not an answered one: its follow-up stays due."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from db.engine import read_session, write_session
+from db.models import Enrolment, FollowUp, InstrumentResponse, Referral
+from domain import programmes as prog
+from locales import translate
+from services import followup, screening
+from services.errors import AccessDenied, ValidationError
+from tests.test_followup import UCLA3, _consent_to_referral, _refer, _screen, app, build_world, events, texts
+
+
+@pytest.fixture
+def world(db_url):
+    return build_world()
+
+
+def _respond(world, enrolment_id: int, months: int, **kw):
+    return screening.record_response(
+        world.connector,
+        patient_id=world.patient,
+        instrument="ucla3",
+        enrolment_id=enrolment_id,
+        timepoint_months=months,
+        **kw,
+    )
+
+
+def test_an_incomplete_questionnaire_is_not_answered_and_the_follow_up_stays_due(world):
+    view = followup.enrol(world.connector, patient_id=world.patient, programme_code="social_prescribing")
+    baseline = view.follow_ups[0]
+    _respond(world, view.id, 0, answers={"companionship": 3}, incomplete_reason="out_of_time")
+    detail = followup.follow_up_detail(world.connector, baseline.id)
+    assert "ucla3" not in detail.done_instruments
+    work = followup.worklist(world.connector)
+    assert [(r.patient_id, r.timepoint_months) for r in work.due_today] == [(world.patient, 0)]
+    # A complete one is answered.
+    _respond(world, view.id, 0, answers=UCLA3)
+    assert "ucla3" in followup.follow_up_detail(world.connector, baseline.id).done_instruments
+
+
+def test_the_programme_can_be_changed_after_a_referral(world):
+    _consent_to_referral(world.patient)
+    screened_on = date.today() - timedelta(days=10)
+    first = _screen(world, screened_on)
+    made = _refer(world)
+    old_id = made.follow_up.enrolment_id
+    assert made.follow_up.programme_code == "social_prescribing"
+
+    changed = followup.change_programme(world.connector, old_id, "samverkansmodell")
+    assert changed.programme_code == "samverkansmodell" and changed.id != old_id
+    assert changed.enrolled_on == screened_on  # the schedule still counts from the baseline
+    with read_session() as s:
+        assert s.get(Enrolment, old_id).status == "withdrawn"
+        new = s.get(Enrolment, changed.id)
+        assert new.status == "active" and new.arm in ("coaching", "control")
+        assert s.get(InstrumentResponse, first.id).enrolment_id == new.id  # the baseline moves along
+        assert s.get(Referral, made.id).enrolment_id == new.id
+        lines = s.exec(
+            select(FollowUp.timepoint_months, FollowUp.due_on, FollowUp.status)
+            .where(FollowUp.enrolment_id == new.id)
+            .order_by(FollowUp.timepoint_months)
+        ).all()
+    assert [tuple(x) for x in lines] == [
+        (0, screened_on, "completed"),
+        (6, prog.add_months(screened_on, 6), "due"),
+        (12, prog.add_months(screened_on, 12), "due"),
+        (36, prog.add_months(screened_on, 36), "due"),
+    ]
+    # The worklist follows the new programme only.
+    work = followup.worklist(world.connector, today=prog.add_months(screened_on, 3))
+    assert work.due_today == () and work.overdue == ()
+    work = followup.worklist(world.connector, today=prog.add_months(screened_on, 6))
+    assert [(r.programme_code, r.timepoint_months) for r in work.due_today] == [("samverkansmodell", 6)]
+    plan = followup.referral_plan(world.connector, world.patient)
+    assert [e.programme_code for e in plan.active] == ["samverkansmodell"]
+    [event] = events("enrolment.change")
+    assert event.patient_pseudonym == "PAAAAAAAA1" and "social_prescribing" in event.detail
+
+
+def test_changing_the_programme_is_validated_and_scoped(world):
+    _consent_to_referral(world.patient)
+    made = _refer(world)
+    eid = made.follow_up.enrolment_id
+    with pytest.raises(ValidationError) as err:
+        followup.change_programme(world.connector, eid, "social_prescribing")
+    assert err.value.fields == {"programme_code": ("error.followup_same_programme", {})}
+    with pytest.raises(ValidationError) as err:
+        followup.change_programme(world.connector, eid, "no_such_programme")
+    assert err.value.fields == {"programme_code": ("error.invalid_choice", {})}
+    with pytest.raises(AccessDenied):
+        followup.change_programme(world.connector_b, eid, "samverkansmodell")
+    assert events("enrolment.change", "denied")
+    # Once a later follow-up is done the programme has data of its own: no change any more.
+    with write_session() as s:
+        later = s.exec(
+            select(FollowUp).where(FollowUp.enrolment_id == eid, FollowUp.timepoint_months == 3)
+        ).one()
+        later.status = "completed"
+        later.completed_on = date.today()
+        s.add(later)
+    with pytest.raises(ValidationError) as err:
+        followup.change_programme(world.connector, eid, "samverkansmodell")
+    assert err.value.fields == {"programme_code": ("error.followup_change_too_late", {})}
+    with read_session() as s:
+        assert s.get(Enrolment, eid).status == "active"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_follow_up_page_changes_the_programme(world):
+    _consent_to_referral(world.patient)
+    made = _refer(world)
+    with read_session() as s:
+        fid = s.exec(
+            select(FollowUp.id).where(
+                FollowUp.enrolment_id == made.follow_up.enrolment_id, FollowUp.timepoint_months == 0
+            )
+        ).one()
+    at = app(world, id=str(fid))
+    at.switch_page("app_pages/follow_up.py")
+    at.run()
+    assert not at.exception, at.exception
+    at.selectbox(key=f"fu{fid}_programme").set_value("samverkansmodell")
+    at.button(key=f"fu{fid}_change_programme").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert translate("followup.programme_changed", "sv", programme="Samverkansmodell") in texts(at)
+    with read_session() as s:
+        active = s.exec(select(Enrolment).where(Enrolment.status == "active")).one()
+    assert active.id != made.follow_up.enrolment_id
+    # The page moved to the new programme's baseline follow-up.
+    assert "Samverkansmodell" in texts(at)
