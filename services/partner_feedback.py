@@ -21,8 +21,15 @@ Entered-in-error referrals are left out.
 Outcomes: people referred in the period to the activities whose referral is started or completed,
 with an enrolment at the centre that referred them; per instrument (UCLA-3, SWEMWBS) the paired
 change from the enrolment's baseline (time point 0) to its latest follow-up, aggregated in SQL
-(n, sum of changes, sum of squares). n goes out as `count_cell`; mean change and its 95%
+(n, sum of changes, sum of squares). n goes out perturbed by its cell key; mean change and its 95%
 confidence interval (t distribution) only from n >= min_n.
+
+Issue 10: a partner sees the first names of the people referred to their activities, so an outcome
+statistic that could be narrowed to a few listed people would give those people's values. Outcome
+means are therefore published only for a whole calendar year (OUTCOME_PERIOD_KINDS) and the partner's
+whole scope (all their organisations): years do not nest, and one scope has no parts to subtract, so
+no combination of shown means isolates fewer than min_n people. Quarters, months and a single
+organisation of several show the counts, not the means.
 """
 
 from __future__ import annotations
@@ -37,12 +44,11 @@ from sqlmodel import col, select
 
 from db.engine import read_session
 from db.models import Enrolment, Organization, Patient, Referral, Service
-from domain.cellkey import perturb_table
+from domain.cellkey import perturb_table, published_count
 from domain.disclosure import (
     TOTAL,
     ProtectedCounts,
     ProtectedTable,
-    count_cell,
     protect_counts,
     protect_mean,
     protect_table,
@@ -65,6 +71,7 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
 COLUMNS = tuple(STATUS_GROUPS)
 OUTCOME_INSTRUMENTS = ("ucla3", "swemwbs")
 STARTED = ("in-progress", "on-hold", "completed")
+OUTCOME_PERIOD_KINDS = ("year",)  # outcome means for partners: whole calendar years only (issue 10)
 
 
 @dataclass(frozen=True)
@@ -185,17 +192,32 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
         for code in OUTCOME_INSTRUMENTS:
             pairs = paired_scores(code, enrolments)
             diff = pairs.c.follow - pairs.c.base
-            n, total, squares = s.exec(
-                select(func.count(), func.sum(diff), func.sum(diff * diff)).select_from(pairs)
+            n, total, squares, key_sum = s.exec(
+                select(
+                    func.count(),
+                    func.sum(diff),
+                    func.sum(diff * diff),
+                    func.coalesce(func.sum(Patient.record_key), 0),
+                )
+                .select_from(pairs)
+                .join(Enrolment, Enrolment.id == pairs.c.eid)
+                .join(Patient, Patient.id == Enrolment.patient_id)
             ).one()
             n = int(n or 0)
-            too_close = n >= rules.min_n_for_rates and any(
-                0
-                < int(s.exec(select(func.count()).select_from(paired_scores(code, w))).one() or 0) - n
-                < rules.min_n_for_rates
-                for w in wider
+            fixed = chosen.kind in OUTCOME_PERIOD_KINDS and frozenset(orgs) == principal.organization_ids
+            too_close = (
+                not fixed
+                or (n >= rules.min_n_for_rates
+                and any(
+                    0
+                    < int(s.exec(select(func.count()).select_from(paired_scores(code, w))).one() or 0) - n
+                    < rules.min_n_for_rates
+                    for w in wider
+                ))
             )
-            outcome_rows.append((code, 0 if too_close else n, float(total or 0), float(squares or 0), n))
+            outcome_rows.append(
+                (code, 0 if too_close else n, float(total or 0), float(squares or 0), n, int(key_sum or 0))
+            )
 
     activity_names: dict[str, str] = {}
     cells: dict[tuple[str, str], int] = {}
@@ -224,11 +246,13 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
         else None
     )
     outcomes = []
-    for code, n, total, squares, people in outcome_rows:
+    for code, n, total, squares, people, key_sum in outcome_rows:
         mean = low = high = None
         if n > 1 and protect_mean(n, total / n, rules) is not None:
             mean, low, high = (round(v, 1) for v in _ci(n, total, squares))  # never full precision
         outcomes.append(
-            OutcomeSummary(code, count_cell(people, rules), mean, low, high, BETTER_DIRECTION[code])
+            OutcomeSummary(
+                code, published_count(people, key_sum, rules)[0], mean, low, high, BETTER_DIRECTION[code]
+            )
         )
     return FeedbackView(names, activity_names, table, reasons, tuple(outcomes))

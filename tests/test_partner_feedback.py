@@ -171,7 +171,8 @@ def test_table_counts_are_perturbed_like_every_dashboard_count(world, monkeypatc
     assert original_cells(ids)
 
 
-def test_outcomes_ci_by_hand(world):
+def test_outcomes_ci_by_hand(world, monkeypatch):
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)  # hand-worked n
     plant(world, paired=8)
     (ucla, swemwbs) = pf.feedback(world.principals["partner"], START, END).outcomes
     assert ucla.n_text == "8"
@@ -183,7 +184,8 @@ def test_outcomes_ci_by_hand(world):
     assert swemwbs.n_text == "0" and swemwbs.mean_change is None
 
 
-def test_outcomes_too_few(world):
+def test_outcomes_too_few(world, monkeypatch):
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)  # hand-worked n
     plant(world, paired=7)
     ucla = pf.feedback(world.principals["partner"], START, END).outcomes[0]
     assert ucla.n_text == "7" and ucla.mean_change is None and ucla.ci_low is None
@@ -231,3 +233,83 @@ def test_page_for_partner(page_world, monkeypatch):
     assert "Walk" in list(walk.iloc[:, 0]) and "Café" not in list(walk.iloc[:, 0])
     assert "21" in list(walk.iloc[:, 1])
     assert any(m.value == "21" for m in at.metric)
+
+
+# Issue 10: a partner knows who was referred (first names on the referral list) ----------------------
+
+
+def _plant_quarters(world) -> None:
+    """Walk (the partner's): 10 people referred in February with a UCLA-3 change of -1, ONE person
+    referred in May with a change of +5, 10 people referred in August with -2; all completed, each
+    with an enrolment, a baseline and a 3-month follow-up. The partner's referral list shows the May
+    person by first name, so any statistic that isolates May gives that person's value."""
+    with write_session() as s:
+        svc = Service(organization_id=world.org, name="Walk")
+        prog = Programme(code="sp", name_sv="SP", name_da="SP", name_en="SP")
+        s.add_all([svc, prog])
+        s.flush()
+        n = 0
+        for day, count, change in (
+            (date(2025, 2, 3), 10, -1.0),
+            (date(2025, 5, 5), 1, 5.0),
+            (date(2025, 8, 4), 10, -2.0),
+        ):
+            for _ in range(count):
+                n += 1
+                p = Patient(pseudonym=f"Q{n:05d}", centre_id=world.centre_a)
+                s.add(p)
+                s.flush()
+                s.add(
+                    Referral(
+                        patient_id=p.id,
+                        centre_id=world.centre_a,
+                        service_id=svc.id,
+                        status="completed",
+                        created_on=day,
+                    )
+                )
+                e = Enrolment(
+                    patient_id=p.id, programme_id=prog.id, centre_id=world.centre_a, enrolled_on=day
+                )
+                s.add(e)
+                s.flush()
+                for tp, score in ((0, 6.0), (3, 6.0 + change)):
+                    s.add(
+                        InstrumentResponse(
+                            patient_id=p.id, centre_id=world.centre_a, enrolment_id=e.id, instrument="ucla3",
+                            administered_on=day, timepoint_months=tp, total=score, score=score,
+                        )
+                    )  # fmt: skip
+
+
+def _may_person(partner) -> float | None:
+    """The attacker: year total minus the shown quarters' totals (n from the shown counts)."""
+
+    def part(start, end):
+        ucla = pf.feedback(partner, start, end).outcomes[0]
+        if ucla.mean_change is None or not ucla.n_text.isdigit():
+            return None
+        return int(ucla.n_text), ucla.mean_change
+
+    year = part(START, END)
+    q1 = part(date(2025, 1, 1), date(2025, 3, 31))
+    q3 = part(date(2025, 7, 1), date(2025, 9, 30))
+    if None in (year, q1, q3):
+        return None
+    return year[0] * year[1] - q1[0] * q1[1] - q3[0] * q3[1]
+
+
+def test_partner_outcomes_cannot_single_out_a_listed_person(world):
+    _plant_quarters(world)
+    assert _may_person(world.principals["partner"]) is None
+    # the year itself, for all of the partner's organisations, is still shown
+    assert pf.feedback(world.principals["partner"], START, END).outcomes[0].mean_change is not None
+
+
+def test_partner_outcome_attack_works_against_a_planted_leak(world, monkeypatch):
+    """Quarters allowed and no perturbation (before issue 10): the May person's +5 comes back."""
+    monkeypatch.setattr(pf, "OUTCOME_PERIOD_KINDS", ("year", "quarter", "month"))
+    monkeypatch.setattr("domain.cellkey.MAX_PERTURBATION", 0)
+    _plant_quarters(world)
+    value = _may_person(world.principals["partner"])
+    assert value is not None and abs(value - 5.0) < 1.1
