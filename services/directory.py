@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, cast, exists, false, func, or_, select
+from sqlalchemy import Integer, and_, cast, column, exists, false, func, or_, select, table
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.data_version import DIRECTORY, versioned_cache
@@ -352,6 +352,25 @@ def _like_any(column, token: str, sqlite: bool) -> ColumnElement:
     return or_(*(column.ilike(f"%{v}%", escape="\\") for v in variants))
 
 
+# The search index of migration 0013: one row per activity with its name, description and
+# organisation name (one per line), kept in step by triggers. SQLite: FTS5 with trigrams (rowid =
+# service.id); Postgres: (service_id, body) with a pg_trgm GIN index.
+_FTS = table("service_search", column("rowid", Integer), column("body"))
+_TRGM = table("service_search", column("service_id", Integer), column("body"))
+_TRIGRAM = 3  # the index answers words of at least this many letters; shorter ones read the index table
+
+
+def _text_match(token: str, sqlite: bool) -> ColumnElement:
+    """The activity's name, description or organisation name contains `token`, case-insensitively
+    (ÅÄÖ, ÆØ too): answered from the search index, never by reading every activity."""
+    if not sqlite:
+        return S.c.id.in_(select(_TRGM.c.service_id).where(_like_any(_TRGM.c.body, token, False)))
+    if len(token) >= _TRIGRAM:
+        phrase = '"' + token.replace('"', '""') + '"'  # one literal phrase: a substring to FTS5 trigrams
+        return S.c.id.in_(select(_FTS.c.rowid).where(_FTS.c.body.op("MATCH")(phrase)))
+    return S.c.id.in_(select(_FTS.c.rowid).where(_like_any(_FTS.c.body, token, True)))
+
+
 def _schedule_condition(flt: DirectoryFilter, today: date) -> ColumnElement | None:
     if not flt.weekdays and not flt.times_of_day:
         return None
@@ -392,13 +411,10 @@ def _build(session, flt: DirectoryFilter, today: date) -> _Query:
     where: list[ColumnElement] = [_public()]
     sqlite = session.get_bind().dialect.name == "sqlite"
     for token in flt.text.split()[:8]:
-        where.append(
-            or_(
-                _like_any(S.c.name, token, sqlite),
-                _like_any(S.c.description, token, sqlite),
-                _like_any(O.c.name, token, sqlite),
-            )
-        )
+        where.append(_text_match(token, sqlite))
+    if flt.text.split():
+        # Start from the index's matches (a few activities), not from every public one filtered.
+        where[0] = _public(indexed=False)
     if flt.categories:
         where.append(_has_term(_term_ids(session, "category", flt.categories)))
     if flt.target_groups:

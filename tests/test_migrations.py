@@ -21,11 +21,18 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _modelled(name, type_, parent_names) -> bool:
+    """Not the directory's search index (migration 0013: an FTS5 table and its shadow tables on
+    SQLite, a pg_trgm-indexed table on Postgres), kept by triggers rather than by a model."""
+    return not (type_ == "table" and name.startswith("service_search"))
+
+
 def test_models_and_migrations_do_not_drift(db_url):
     engine = unpooled_engine(db_url)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+            MigrationContext.configure(conn, opts={"compare_type": True, "include_name": _modelled}),
+            SQLModel.metadata,
         )
     engine.dispose()
     assert diff == []

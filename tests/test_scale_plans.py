@@ -188,9 +188,8 @@ def test_no_page_query_scans_a_large_table(demo):
 
     connector = authenticate("demo-connector", DEMO_PASSWORD)
     admin = authenticate("demo-admin", DEMO_PASSWORD)
-    # Not here: free-text search (still a LIKE over every public activity: not yet full-text
-    # indexed), the map (bounded by MAP_LIMIT points or grid cells by design, and cached by data
-    # version) and the admin user list (every account, by design of its page).
+    # Not here: the map (bounded by MAP_LIMIT points or grid cells by design, and cached by data
+    # version).
     volunteer = authenticate("demo-volunteer", DEMO_PASSWORD)
     patient = _first_patient_of(demo, connector.centre_ids)
     runs = {
@@ -203,9 +202,88 @@ def test_no_page_query_scans_a_large_table(demo):
             DirectoryFilter(centre_id=min(connector.centre_ids), max_km=2.0, sort="distance")
         ),
         "week view": lambda: timetable.uncached(DirectoryFilter(), date.today()),
+        # Free text reads the FTS5 trigram index (migration 0013), a word of any length.
+        "directory, free text": lambda: search.uncached(DirectoryFilter(text="promenad")),
+        "directory, free text, a prefix and a short word": lambda: search.uncached(
+            DirectoryFilter(text="prom ål")
+        ),
+        "directory, free text by category": lambda: search.uncached(
+            DirectoryFilter(text="kör", categories=("choir",))
+        ),
     }
     problems = {}
     for name, run in runs.items():
         if scans := full_scans(demo, run):
             problems[name] = scans
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_free_text_search_reads_the_index_not_the_activities(demo):
+    """The words' matches come from `service_search` (FTS5 MATCH), never from a scan of `service`;
+    the detector above would also flag the old LIKE (it scans `service`)."""
+    from services.directory import DirectoryFilter, search
+
+    plans = []
+    engine = get_engine(demo)
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        if "service_search" in statement:
+            plans.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        _, total = search.uncached(DirectoryFilter(text="promenad"), page_size=200)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert total > 0 and plans
+    with engine.connect() as conn:
+        for statement, params in plans:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)]
+            assert any(line.startswith("SCAN service_search VIRTUAL TABLE INDEX") for line in plan), plan
+            assert not unbounded(plan), plan
+        like = (
+            "EXPLAIN QUERY PLAN SELECT id FROM service WHERE status = 'active' AND approval_status = "
+            "'approved' AND (name LIKE '%promenad%' OR description LIKE '%promenad%') "
+            "ORDER BY NOT (lower(name) LIKE '%promenad%'), lower(name), id"
+        )
+        assert unbounded([row[-1] for row in conn.exec_driver_sql(like)])
+
+
+@pytest.mark.pg
+def test_free_text_search_uses_the_trigram_index_on_postgres(db_url, monkeypatch):
+    """Postgres: a word is looked up in the pg_trgm GIN index of `service_search`, and its few
+    matches are then fetched by key: no sequential scan of `service`. The demo region plus 20,000
+    made-up activities (written through the triggers) and ANALYZE, so the planner sees a big table."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("Postgres only")
+    from services.directory import DirectoryFilter, search
+
+    monkeypatch.setenv("LOTSA_DEMO", "1")
+    seed_demo()
+    engine = get_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO service (hsds_id, organization_id, name, description, status, attending_type, "
+            "is_free, rolling_start, approval_status, created_at, updated_at) "
+            "SELECT 'bulk-' || n, (SELECT min(id) FROM organization), 'Aktivitet ' || n, "
+            "'Beskrivning nummer ' || n, 'active', 'in_person', true, false, 'approved', now(), now() "
+            "FROM generate_series(1, 20000) AS n"
+        )
+        conn.exec_driver_sql("ANALYZE")
+    statements = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        if "service_search" in statement:
+            statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        _, total = search.uncached(DirectoryFilter(text="promenad"))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert total > 0 and statements
+    with engine.connect() as conn:
+        for statement, params in statements:
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, params))
+            assert "ix_service_search_trgm" in plan, plan
+            assert "Seq Scan on service " not in plan + " ", plan
