@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from db.data_version import DIRECTORY, versioned_cache
 from db.engine import read_session, write_session
 from db.models import (
     Contact,
@@ -216,7 +217,7 @@ def _clean_filters(mode, weekdays, time_of_day, max_km, limit) -> tuple[str, tup
     return mode, days, times, km, limit
 
 
-def _prefilter(flt_days: DirectoryFilter, facts: PatientFacts, today: date, stale_days: int) -> list:
+def _prefilter(flt_days: DirectoryFilter, facts: PatientFacts | _Place, today: date, stale_days: int) -> list:
     """SQL conditions that only ever leave out what the ranking would leave out too."""
     full = exists().where(CAP.c.service_id == S.c.id, CAP.c.available <= 0)
     where = [not_(full), S.c.assured_date >= today - timedelta(days=stale_days)]
@@ -236,7 +237,7 @@ def _prefilter(flt_days: DirectoryFilter, facts: PatientFacts, today: date, stal
     return where
 
 
-def _candidate_ids(s, facts: PatientFacts, profile: dm.Profile, today: date, stale_days: int):
+def _candidate_ids(s, facts: PatientFacts | _Place, profile: dm.Profile, today: date, stale_days: int):
     """(service id, distance km or None) of at most CANDIDATE_LIMIT near and CANDIDATE_LIMIT online
     public activities in the needs' categories, nearest first."""
     when = DirectoryFilter(weekdays=profile.weekdays, times_of_day=profile.times_of_day)
@@ -379,6 +380,44 @@ def _need_for(profile: dm.Profile, categories: Iterable[str]) -> str | None:
     return next((need for need in profile.needs if codes & set(NEEDS[need])), None)
 
 
+@dataclass(frozen=True)
+class _Place:
+    """What the candidate queries need of the patient: where their centre is, and their age."""
+
+    centre_point: tuple[float, float] | None
+    age: int | None
+
+
+@versioned_cache(DIRECTORY, max_entries=512)
+def _ranked(
+    centre_point: tuple[float, float] | None,
+    age: int | None,
+    profile: dm.Profile,
+    today: date,
+    stale_days: int,
+    limit: int,
+) -> tuple[tuple[dm.Match, ...], int, dict, dict, dict]:
+    """The ranked suggestions for a profile, from public directory data only, cached under the
+    directory tables' data version (a write in any replica is seen by the next call): a connector's
+    rerun of the page, or a second connector with the same patient profile, reads one small row.
+    The caller has checked the access; the key holds the profile (never the patient or principal).
+    (matches, how many candidates, id -> (organisation, maximum), id -> schedule rules, id -> contact);
+    shared between callers: never mutated."""
+    with read_session() as s:
+        found = _candidate_ids(s, _Place(centre_point, age), profile, today, stale_days)
+        candidates, extras, rules = _candidates(s, found, today)
+        ranked = dm.rank(profile, candidates, today=today, stale_days=stale_days, limit=limit)
+        picked = [m.candidate.id for m in ranked]
+        contacts = _contacts(s, picked)
+    return (
+        tuple(ranked),
+        len(candidates),
+        {sid: extras[sid] for sid in picked},
+        {sid: rules[sid] for sid in picked if sid in rules},
+        contacts,
+    )
+
+
 def suggest(
     principal: Principal,
     patient_id: int,
@@ -408,12 +447,10 @@ def suggest(
         times_of_day=times,
         max_km=km or DEFAULT_KM,
     )
+    ranked, n_candidates, extras, rules, contacts = _ranked(
+        facts.centre_point, facts.age, profile, today, stale_days, limit
+    )
     with read_session() as s:
-        found = _candidate_ids(s, facts, profile, today, stale_days)
-        candidates, extras, rules = _candidates(s, found, today)
-        ranked = dm.rank(profile, candidates, today=today, stale_days=stale_days, limit=limit)
-        picked = [m.candidate.id for m in ranked]
-        contacts = _contacts(s, picked)
         kept = {
             sid: fav
             for sid, fav in s.execute(
@@ -457,7 +494,7 @@ def suggest(
             principal,
             "matching.suggest",
             patient_pseudonym=facts.pseudonym,
-            detail=f"n={len(out)} candidates={len(candidates)} mode={mode} km={profile.max_km:g}",
+            detail=f"n={len(out)} candidates={n_candidates} mode={mode} km={profile.max_km:g}",
         )
     return out
 

@@ -506,6 +506,42 @@ def test_other_centres_connector_and_other_roles_are_denied_and_audited(mw):
         assert s.scalar(select(func.count()).select_from(ShortlistItem)) == 0
 
 
+def test_suggestions_are_cached_under_the_directory_version_yet_always_current(mw):
+    """Issue 14: a rerun of the page does not search again (the ranking is cached under the data
+    version of the directory tables), yet a directory write, a shortlist change and the access check
+    and audit take effect on every call."""
+    from sqlalchemy import event, update
+
+    from db.engine import get_engine
+
+    connector = mw.p("connector")
+    first = [x.name for x in matching.suggest(connector, mw.patient)]
+    sent: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        sent.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        again = matching.suggest(connector, mw.patient)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert [x.name for x in again] == first
+    assert not [q for q in sent if "service_at_location" in q or "taxonomy_term" in q], sent
+    with write_session() as s:  # the choir closes
+        s.execute(update(Service).where(Service.id == mw.ids["choir"]).values(status="inactive"))
+    assert [x.name for x in matching.suggest(connector, mw.patient)] == [
+        n for n in first if n != "Kör för alla"
+    ]
+    matching.add_to_shortlist(connector, mw.patient, mw.ids["walk"])
+    top = matching.suggest(connector, mw.patient)[0]
+    assert top.service_id == mw.ids["walk"] and top.shortlisted
+    with pytest.raises(AccessDenied):
+        matching.suggest(mw.p("connector_b"), mw.patient)
+    assert len(audits("matching.suggest")) == 4 and len(audits("matching.suggest", "denied")) == 1
+
+
 # --- Shortlist ------------------------------------------------------------------------------------------
 
 
