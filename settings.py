@@ -25,6 +25,8 @@ ENV_VARS: dict[str, str] = {
     "LOTSA_ABSOLUTE_HOURS": "Absolute session lifetime in hours (default 12)",
     "LOTSA_LOCKOUT_ATTEMPTS": "Failed logins before lockout (default 5)",
     "LOTSA_LOCKOUT_MINUTES": "Lockout duration in minutes (default 15)",
+    "LOTSA_PASSWORD_HASH": "argon2id parameters for passwords: owasp (default; m=46 MiB, t=1, p=1, OWASP's "
+    "first configuration) or rfc9106 (m=64 MiB, t=3, p=4; about 4x the CPU per login)",
     "LOTSA_STALE_DAYS": "Days after which an activity not verified counts as stale (default 90)",
     "LOTSA_SUGGESTIONS_PER_HOUR": "Public suggestions accepted per sender and hour (default 5)",
     "LOTSA_TRUSTED_PROXIES": "Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
@@ -65,6 +67,14 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default); anything else stops with a plain message."""
+    raw = os.environ.get(name, "").strip().lower() or allowed[0]
+    if raw not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {raw!r})")
+    return raw
+
+
 def default_db_url() -> str:
     return f"sqlite:///{DATA_DIR / 'lotsa.db'}"
 
@@ -93,6 +103,7 @@ class Settings:
     hba1c_risk: float = 42.0
     eq5d_value_set: str = ""
     reliability_file: str = ""
+    password_hash: str = "owasp"
 
 
 def get_settings() -> Settings:
@@ -122,6 +133,7 @@ def get_settings() -> Settings:
         hba1c_risk=_float("LOTSA_HBA1C_RISK", 42.0),
         eq5d_value_set=os.environ.get("LOTSA_EQ5D_VALUE_SET", "").strip(),
         reliability_file=os.environ.get("LOTSA_RELIABILITY_FILE", "").strip(),
+        password_hash=_choice("LOTSA_PASSWORD_HASH", ("owasp", "rfc9106")),
     )
 
 

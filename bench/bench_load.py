@@ -231,14 +231,14 @@ async def load(port: int, users: list[str], seconds: float, pids: list[int]) -> 
 def prepare_database(url: str, users: int) -> list[str]:
     """The region-scale database (generated once) and `users` login accounts spread over roles."""
     os.environ["LOTSA_DB_URL"] = url
-    from sqlalchemy import text
+    from sqlalchemy import delete, text
     from sqlmodel import select
 
     from db.engine import dispose_all, write_session
     from db.migrate import upgrade
-    from db.models import HealthCentre, Organization, User, UserCentre, UserOrganization
+    from db.models import HealthCentre, LoginFailure, Organization, User, UserCentre, UserOrganization
     from deploy.replicas import create_database
-    from domain.security import hash_password
+    from domain.security import hash_password, password_hasher
 
     create_database(url)
     upgrade(url)
@@ -257,10 +257,17 @@ def prepare_database(url: str, users: int) -> list[str]:
     with write_session() as s:
         centre = s.exec(select(HealthCentre.id).order_by(HealthCentre.id)).first()
         org = s.exec(select(Organization.id).order_by(Organization.id)).first()
-        have = set(s.exec(select(User.username).where(User.username.in_(names))).all())
-        password = hash_password(PASSWORD) if len(have) < len(names) else ""
+        have = {u.username: u for u in s.exec(select(User).where(User.username.in_(names))).all()}
+        password = hash_password(PASSWORD)
+        s.exec(delete(LoginFailure))  # an earlier, interrupted run must not throttle this one's logins
         for name in names:
             if name in have:
+                # hashed under the configured parameters (LOTSA_PASSWORD_HASH), not locked by an earlier run
+                user = have[name]
+                if password_hasher().check_needs_rehash(user.password_hash or ""):
+                    user.password_hash = password
+                user.locked_until, user.failed_attempts = None, 0
+                s.add(user)
                 continue
             role = name.split("-")[1]
             user = User(username=name, display_name=name, role=role, password_hash=password)

@@ -19,28 +19,41 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from settings import master_key
+from settings import get_settings, master_key
 
-# argon2-cffi's defaults (RFC 9106 low-memory profile: argon2id, t=3, m=64 MiB, p=4) exceed
-# OWASP's minimum (m=19 MiB, t=2, p=1).
-_hasher = PasswordHasher()
-# Verified against when the user does not exist, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("lotsa-no-such-user")
+# argon2id parameter sets (LOTSA_PASSWORD_HASH). "owasp", the default, is the first of the OWASP
+# Password Storage Cheat Sheet's equivalent argon2id configurations (m=46 MiB, t=1, p=1): about 0.03 s
+# of one core per login. "rfc9106" is argon2-cffi's default, RFC 9106's low-memory profile (m=64 MiB,
+# t=3, p=4): about 0.13 s of CPU per login, so a burst of 20 logins on a 2-core server waited up to
+# 7 s (bench/RESULTS.md). A login under other parameters than the configured ones rewrites its hash.
+HASH_PROFILES = {
+    "owasp": {"time_cost": 1, "memory_cost": 47104, "parallelism": 1},
+    "rfc9106": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+}
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+@lru_cache(maxsize=4)
+def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
+    """The hasher of a profile and a hash to verify against when the user does not exist, so both
+    paths cost the same time."""
+    hasher = PasswordHasher(**HASH_PROFILES[profile])
+    return hasher, hasher.hash("lotsa-no-such-user")
 
 
 def password_hasher() -> PasswordHasher:
-    return _hasher
+    return _hasher_for(get_settings().password_hash)[0]
+
+
+def hash_password(password: str) -> str:
+    return password_hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy = _hasher_for(get_settings().password_hash)
+    try:
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 @lru_cache(maxsize=8)

@@ -19,7 +19,7 @@ from sqlmodel import select
 import services.auth as auth_module
 from db.engine import get_engine, read_session, write_session
 from db.migrate import upgrade
-from db.models import AuditEvent, LoginFailure
+from db.models import AuditEvent, LoginFailure, User
 from domain.network import BadProxySetting, client_address, parse_trusted_proxies
 from domain.password_policy import password_problem
 from locales import LANGUAGES, translate
@@ -438,3 +438,32 @@ def test_admin_account_writes_hash_outside_the_write_lock(db_url, monkeypatch, a
         username = "t-partner"
     assert observed == [True]
     assert authenticate(username, new).username == username
+
+
+def test_a_login_rewrites_a_hash_made_under_other_argon2_parameters(db_url, monkeypatch):
+    """Installations created with the heavier rfc9106 parameters move to the configured ones on each
+    user's next login (and back, if an operator chooses rfc9106): no reset needed, nothing else changes."""
+    make_world()
+    monkeypatch.setenv("LOTSA_PASSWORD_HASH", "rfc9106")
+    heavy = auth_module.hash_password(PASSWORD)
+    assert "$m=65536,t=3,p=4$" in heavy
+    with write_session() as s:
+        user = s.exec(select(User).where(User.username == "t-connector")).one()
+        user.password_hash = heavy
+        s.add(user)
+    monkeypatch.setenv("LOTSA_PASSWORD_HASH", "owasp")
+    assert authenticate("t-connector", PASSWORD).username == "t-connector"
+    with read_session() as s:
+        light = s.exec(select(User.password_hash).where(User.username == "t-connector")).one()
+    assert "$m=47104,t=1,p=1$" in light
+    assert authenticate("t-connector", PASSWORD).username == "t-connector"
+    with pytest.raises(LoginFailed):
+        authenticate("t-connector", "a wrong password")
+
+
+def test_an_unknown_password_hash_setting_is_refused_plainly(monkeypatch):
+    from settings import get_settings
+
+    monkeypatch.setenv("LOTSA_PASSWORD_HASH", "md5")
+    with pytest.raises(ValueError, match="LOTSA_PASSWORD_HASH must be one of owasp, rfc9106"):
+        get_settings()
