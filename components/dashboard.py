@@ -18,6 +18,7 @@ from services.dashboards import (
     Figure,
     Period,
     default_period,
+    is_provisional,
     period,
     period_from_code,
     reporting_period,
@@ -75,6 +76,8 @@ def period_filter(key: str = "period") -> Period:
         )
     chosen = reporting_period(kind, year, number)
     st.query_params["period"] = chosen.code()
+    if is_provisional(chosen):  # issue 10: an open period is live; a closed one is its fixed release
+        st.caption(t("dashboard.provisional"))
     return chosen
 
 

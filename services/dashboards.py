@@ -310,7 +310,7 @@ def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[
             if fresh:
                 # A view served from the cache is still a view by this user: audited like a computed
                 # one (the computation audits inside the function; a hit audits here, once).
-                record_now(principal, "dashboard.view", "ok", detail=f"{fn.__name__} cached")
+                record_cached_view(principal, f"{fn.__name__} cached")
                 return hit[1]
             value = fn(principal, *args, **kwargs)
             with _LOCK:
@@ -324,6 +324,22 @@ def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def record_cached_view(principal: Principal, detail: str) -> None:
+    """The audit row of a view served from the cache (issue 13), written as cheaply as possible
+    (issue 10 bench): one prepared INSERT of a plain row, no ORM unit of work, and the SQLite
+    write lock held only for that statement and its commit."""
+    from sqlalchemy import insert
+
+    from db.engine import write_session
+    from db.models import AuditEvent
+    from services.audit import _event
+
+    event = _event(principal, "dashboard.view", "ok", patient_pseudonym=None, care_unit=None, detail=detail)
+    row = {c.name: getattr(event, c.name) for c in AuditEvent.__table__.columns if c.name != "id"}
+    with write_session() as session:
+        session.connection().execute(insert(AuditEvent.__table__), row)
 
 
 def clear_caches() -> None:

@@ -55,7 +55,7 @@ from domain.disclosure import (
 )
 from domain.statistics import BETTER_DIRECTION
 from services.audit import record_now, require_role
-from services.dashboards import disclosure_rules, period, scoped_cache
+from services.dashboards import disclosure_rules, period, release_scope_key, released, scoped_cache
 from services.errors import AccessDenied, ValidationError
 from services.health_economics import paired_scores
 from services.principal import Principal
@@ -129,6 +129,18 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
     record_now(principal, "dashboard.view", "ok", detail=f"{ACTION} organizations {list(orgs)}")
     rules = disclosure_rules()
     chosen = period(start, end)
+    # A closed period's feedback is its protected release (issue 10), per partner scope.
+    cell = f"feedback:{release_scope_key('o', orgs)}:k{rules.k}:n{rules.min_n_for_rates}"
+    return released(
+        chosen,
+        release_scope_key("o", principal.organization_ids),
+        cell,
+        lambda: _compute_feedback(principal, chosen, orgs, rules),
+    )
+
+
+def _compute_feedback(principal: Principal, chosen, orgs: tuple[int, ...], rules) -> FeedbackView:
+    start, end = chosen.start, chosen.end
     in_scope = and_(
         col(Service.organization_id).in_(orgs),
         Referral.created_on >= start,
@@ -205,15 +217,14 @@ def _feedback(principal: Principal, start: date, end: date, orgs: tuple[int, ...
             ).one()
             n = int(n or 0)
             fixed = chosen.kind in OUTCOME_PERIOD_KINDS and frozenset(orgs) == principal.organization_ids
-            too_close = (
-                not fixed
-                or (n >= rules.min_n_for_rates
+            too_close = not fixed or (
+                n >= rules.min_n_for_rates
                 and any(
                     0
                     < int(s.exec(select(func.count()).select_from(paired_scores(code, w))).one() or 0) - n
                     < rules.min_n_for_rates
                     for w in wider
-                ))
+                )
             )
             outcome_rows.append(
                 (code, 0 if too_close else n, float(total or 0), float(squares or 0), n, int(key_sum or 0))
