@@ -1,4 +1,11 @@
-"""User administration: who may use Lotsa, with which role, for which centres or organisations."""
+"""User administration: who may use Lotsa, with which role, for which centres or organisations.
+
+Only the open tab runs (issue 14): the list is one page of accounts searched and counted in SQL,
+and the thousands of centres and organisations an account may be scoped to are offered (from a
+cache under their data version) only in the new-user and edit forms.
+"""
+
+import contextlib
 
 import streamlit as st
 
@@ -9,11 +16,20 @@ from domain.markdown_safety import md_inline
 from locales import LANGUAGE_NAMES, LANGUAGES
 from services.errors import ServiceError
 from services.principal import ROLES
-from services.users import create_user, list_users, reset_password, scope_options, set_active, update_user
+from services.users import (
+    create_user,
+    get_user,
+    reset_password,
+    scope_options,
+    search_users,
+    set_active,
+    update_user,
+)
 
 principal = guard("admin_users")
-options = scope_options(principal)
-users = list_users(principal)
+PAGE_SIZE = 25
+CHOICES = 50  # accounts offered in the edit tab's chooser (narrowed by its search)
+state = st.session_state
 
 FIELD_LABELS = {
     "username": t("admin.username"),
@@ -31,15 +47,18 @@ st.title(t("page.admin_users"))
 st.caption(t("admin.users_intro"))
 
 
-def _scope_text(row) -> str:
-    names = [options.centres.get(c, "?") for c in row.centre_ids]
-    names += [options.organizations.get(o, "?") for o in row.organization_ids]
+def _scope_text(row, centres: dict[int, str], organizations: dict[int, str]) -> str:
+    names = [centres.get(c, "?") for c in row.centre_ids]
+    names += [organizations.get(o, "?") for o in row.organization_ids]
     return ", ".join(names)
 
 
-list_tab, create_tab, edit_tab = st.tabs([t("admin.tab_list"), t("admin.tab_create"), t("admin.tab_edit")])
+list_tab, create_tab, edit_tab = st.tabs(
+    [t("admin.tab_list"), t("admin.tab_create"), t("admin.tab_edit")], key="users_tab", on_change="rerun"
+)
 
-with list_tab:
+
+def _user_list() -> None:
     query_col, role_col = st.columns([3, 2])
     query = query_col.text_input(t("admin.search"), key="users_query", placeholder=t("admin.search_hint"))
     role_filter = role_col.multiselect(
@@ -49,13 +68,15 @@ with list_tab:
         key="users_roles",
         placeholder=t("widget.choose_many"),
     )
-    needle = query.strip().lower()
-    shown = [
-        u
-        for u in users
-        if (not role_filter or u.role in role_filter)
-        and (not needle or needle in f"{u.username} {u.display_name} {u.email or ''}".lower())
-    ]
+    wanted = (query.strip(), tuple(role_filter))
+    if state.get("users_wanted") != wanted:  # a new search starts on its first page
+        state["users_wanted"], state["users_page"] = wanted, 0
+    page_no = state.get("users_page", 0)
+    found = search_users(principal, text=wanted[0], roles=wanted[1], page=page_no, page_size=PAGE_SIZE)
+    if not found.rows and page_no > 0:  # accounts went away under a later page: back to the first
+        state["users_page"] = page_no = 0
+        found = search_users(principal, text=wanted[0], roles=wanted[1], page=0, page_size=PAGE_SIZE)
+    shown = found.rows
     if not shown:
         st.info(t("admin.no_users_match"))
     else:
@@ -64,7 +85,7 @@ with list_tab:
                 t("admin.username"): [u.username for u in shown],
                 t("admin.display_name"): [u.display_name for u in shown],
                 t("admin.role"): [t(f"role.{u.role}") for u in shown],
-                t("admin.scope"): [_scope_text(u) for u in shown],
+                t("admin.scope"): [_scope_text(u, found.centres, found.organizations) for u in shown],
                 t("admin.email"): [u.email or "" for u in shown],
                 t("admin.active"): [u.is_active for u in shown],
                 t("admin.locked"): [u.locked for u in shown],
@@ -72,9 +93,24 @@ with list_tab:
             hide_index=True,
             width="stretch",
         )
-    st.caption(t("admin.count", shown=len(shown), total=len(users)))
+    st.caption(t("admin.count", shown=found.total, total=found.all_users))
+    if found.total > PAGE_SIZE:
+        back, forward = st.columns(2)
+        if back.button(
+            t("audit.previous"), key="users_prev", disabled=page_no == 0, icon=":material/chevron_left:"
+        ):
+            state["users_page"] = page_no - 1
+            st.rerun()
+        last = (found.total - 1) // PAGE_SIZE
+        if forward.button(
+            t("audit.next"), key="users_next", disabled=page_no >= last, icon=":material/chevron_right:"
+        ):
+            state["users_page"] = page_no + 1
+            st.rerun()
 
-with create_tab:
+
+def _create_form() -> None:
+    options = scope_options(principal)
     with st.form("create_user", enter_to_submit=False):
         left, right = st.columns(2)
         username = left.text_input(FIELD_LABELS["username"], max_chars=80, help=t("admin.username_help"))
@@ -121,11 +157,18 @@ with create_tab:
         else:
             st.success(t("admin.created", username=username.strip().lower()))
 
-with edit_tab:
-    if not users:
+
+def _edit_form() -> None:
+    wanted = st.text_input(t("admin.search"), key="edit_user_query", placeholder=t("admin.search_hint"))
+    choices = search_users(principal, text=wanted, page_size=CHOICES).rows
+    by_id = {u.id: u for u in choices}
+    current = st.session_state.get("edit_user_id")
+    if isinstance(current, int) and current not in by_id:  # keep the account being edited on offer
+        with contextlib.suppress(ServiceError):
+            by_id[current] = get_user(principal, current)
+    if not by_id:
         st.info(t("admin.no_users_match"))
-        st.stop()
-    by_id = {u.id: u for u in users}
+        return
     chosen = st.selectbox(
         t("admin.choose_user"),
         list(by_id),
@@ -133,6 +176,7 @@ with edit_tab:
         key="edit_user_id",
     )
     user = by_id[chosen]
+    options = scope_options(principal)
     state = t("admin.state_active") if user.is_active else t("admin.state_disabled")
     if user.locked:
         state += " · " + t("admin.state_locked")
@@ -216,3 +260,15 @@ with edit_tab:
                 show_service_error(error, {"password": FIELD_LABELS["password"]})
             else:
                 st.success(t("admin.reset_done", username=md_inline(user.username)))
+
+
+# Only the open tab runs (st.tabs with on_change="rerun" tracks which one is open).
+if list_tab.open:
+    with list_tab:
+        _user_list()
+if create_tab.open:
+    with create_tab:
+        _create_form()
+if edit_tab.open:
+    with edit_tab:
+        _edit_form()

@@ -178,8 +178,14 @@ def _by_label(widgets, key: str):
     return next(w for w in widgets if w.label == label)
 
 
+def _open_tab(at: AppTest, key: str) -> AppTest:
+    """Open a tab of the users page (only the open tab runs)."""
+    at.session_state["users_tab"] = translate(key, "sv")
+    return at.run()
+
+
 def test_create_user_form_reports_errors_and_keeps_input(world):
-    at = page(world, "admin", "app_pages/admin_users.py")
+    at = _open_tab(page(world, "admin", "app_pages/admin_users.py"), "admin.tab_create")
     assert not at.exception
     _by_label(at.text_input, "admin.username").input("Fel Namn")
     _by_label(at.text_input, "admin.display_name").input("Lisa Lots")
@@ -202,7 +208,7 @@ def test_create_user_form_reports_errors_and_keeps_input(world):
 
 
 def test_disable_asks_for_confirmation(world):
-    at = page(world, "admin", "app_pages/admin_users.py")
+    at = _open_tab(page(world, "admin", "app_pages/admin_users.py"), "admin.tab_edit")
     target = world.principals["partner"]
     at.selectbox(key="edit_user_id").select(target.user_id).run()
     at.button(key="disable_user").click().run()
@@ -210,6 +216,95 @@ def test_disable_asks_for_confirmation(world):
     at.button(key="user_active_yes").click().run()
     assert not at.exception
     assert load_principal(target.user_id) is None
+
+
+def _many_users(world, n: int) -> None:
+    from db.engine import write_session
+    from db.models import UserCentre
+
+    with write_session() as s:
+        for i in range(n):
+            user = User(username=f"bulk{i:03d}", display_name=f"Bulk {i}", role="connector")
+            s.add(user)
+            s.flush()
+            s.add(UserCentre(user_id=user.id, centre_id=world.centre_a))
+        s.add(User(username="asa.ek", display_name="Åsa Ek", role="volunteer", email="ASA@example.org"))
+
+
+def test_user_search_pages_and_counts_in_sql(db_url):
+    from services.users import search_users
+
+    world = make_world()
+    admin = world.principals["admin"]
+    before = len(list_users(admin))
+    _many_users(world, 30)
+    first = search_users(admin, page_size=25)
+    assert len(first.rows) == 25 and first.total == first.all_users == before + 31
+    assert [r.username for r in first.rows] == sorted(r.username for r in list_users(admin))[:25]
+    rest = search_users(admin, page=1, page_size=25)
+    assert len(rest.rows) == before + 6 and {r.id for r in rest.rows}.isdisjoint(r.id for r in first.rows)
+    bulk = search_users(admin, text="BULK", page_size=10)
+    assert bulk.total == 30 and len(bulk.rows) == 10 and bulk.all_users == before + 31
+    row = bulk.rows[0]
+    assert row.centre_ids == (world.centre_a,) and set(bulk.centres) == {world.centre_a}
+    assert bulk.organizations == {}
+    for text in ("åsa", "ÅSA", "Åsa ek", "asa@EXAMPLE", "asa.ek"):
+        assert [r.username for r in search_users(admin, text=text).rows] == ["asa.ek"], text
+    assert search_users(admin, text="bulk", roles=("volunteer",)).total == 0
+    assert search_users(admin, roles=("volunteer",)).total == sum(
+        r.role == "volunteer" for r in list_users(admin)
+    )
+    assert search_users(admin, text="%").total == 0 and search_users(admin, text="_").total == 0
+    with pytest.raises(AccessDenied):
+        search_users(world.principals["manager"])
+
+
+def test_users_page_lists_one_page_and_offers_scopes_only_in_the_forms(world):
+    """Issue 14: the list tab shows 25 accounts and pages on; the centres and organisations (thousands
+    at national size) are offered only in the new-user and edit tabs."""
+    _many_users(world, 30)
+    at = page(world, "admin", "app_pages/admin_users.py")
+    assert not at.exception
+    assert not [m for m in at.multiselect if m.label == translate("admin.centres", "sv")]
+    assert len(at.dataframe[0].value) == 25
+    total = len(list_users(world.principals["admin"]))
+    assert translate("admin.count", "sv", shown=total, total=total) in [c.value for c in at.caption]
+    at.button(key="users_next").click().run()
+    assert len(at.dataframe[0].value) == total - 25
+    assert at.button(key="users_next").disabled
+    _by_label(at.text_input, "admin.search").input("åsa").run()
+    assert list(at.dataframe[0].value.iloc[:, 0]) == ["asa.ek"]
+    assert translate("admin.count", "sv", shown=1, total=total) in [c.value for c in at.caption]
+    at = _open_tab(at, "admin.tab_edit")
+    assert not at.exception
+    assert [m for m in at.multiselect if m.label == translate("admin.centres", "sv")]
+    at.text_input(key="edit_user_query").input("asa").run()
+    assert at.selectbox(key="edit_user_id").options == ["asa.ek · Åsa Ek"]
+
+
+def test_scope_options_are_cached_until_a_centre_or_organisation_changes(db_url):
+    from sqlalchemy import event, text
+
+    from db.engine import get_engine, write_session
+    from services.users import scope_options
+
+    world = make_world()
+    admin = world.principals["admin"]
+    first = scope_options(admin)
+    sent: list[str] = []
+    engine = get_engine()
+    listener = lambda *a: sent.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert scope_options(admin) == first
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert not [q for q in sent if "health_centre" in q or "FROM organization" in q], sent
+    with write_session() as s:
+        s.execute(text("UPDATE health_centre SET name = 'Nytt namn' WHERE id = :i"), {"i": world.centre_a})
+    assert scope_options(admin).centres[world.centre_a] == "Nytt namn"
+    with pytest.raises(AccessDenied):
+        scope_options(world.principals["manager"])
 
 
 def test_audit_log_page_lists_and_filters(world):

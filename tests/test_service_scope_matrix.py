@@ -392,6 +392,8 @@ SCOPED: dict[str, Spec] = {
     # accounts: admins manage every account
     "users.list_users": Spec("admin", ("admin",), targeted=False),
     "users.scope_options": Spec("admin", ("admin",), targeted=False),
+    "users.search_users": Spec("admin", ("admin",), targeted=False),
+    "users.get_user": Spec("admin", ("admin",)),
     "users.create_user": Spec(
         "admin",
         ("admin",),
