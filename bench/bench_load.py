@@ -151,7 +151,9 @@ class StreamlitClient:
             await self.ws.close()
 
 
-async def simulate(port: int, username: str, seconds: float, stats: Stats, rng: random.Random) -> None:
+async def simulate(
+    port: int, username: str, seconds: float, stats: Stats, rng: random.Random, think: tuple[float, float]
+) -> None:
     client = StreamlitClient(port)
     try:
         await client.connect()
@@ -164,7 +166,7 @@ async def simulate(port: int, username: str, seconds: float, stats: Stats, rng: 
             if client.exception:
                 stats.errors.append(f"{page}: {client.exception[:120]}")
             stats.pages.append(took)
-            await asyncio.sleep(rng.uniform(0.5, 1.5))
+            await asyncio.sleep(rng.uniform(*think))
     except Exception as error:
         stats.errors.append(f"{username}: {type(error).__name__}: {error}"[:200])
     finally:
@@ -188,7 +190,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def load(port: int, users: list[str], seconds: float, pids: list[int]) -> dict:
+async def load(
+    port: int, users: list[str], seconds: float, pids: list[int], think: tuple[float, float] = (0.5, 1.5)
+) -> dict:
     stats = Stats()
     rng = random.Random(14)
     peak = {pid: rss_mb(pid) for pid in pids}
@@ -205,7 +209,7 @@ async def load(port: int, users: list[str], seconds: float, pids: list[int]) -> 
     tasks = []
     for i, username in enumerate(users):
         tasks.append(
-            asyncio.create_task(simulate(port, username, seconds, stats, random.Random(rng.random())))
+            asyncio.create_task(simulate(port, username, seconds, stats, random.Random(rng.random()), think))
         )
         await asyncio.sleep(0.2 if i < len(users) - 1 else 0)  # users arrive over a few seconds
     await asyncio.gather(*tasks)
@@ -287,7 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", default="1,2")
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument(
+        "--think",
+        default="0.5-1.5",
+        help="seconds each user reads a page before the next click, as a range; 0 clicks without pause "
+        "(measures the replicas' capacity rather than a paced centre)",
+    )
     args = parser.parse_args(argv)
+    low, _, high = args.think.partition("-")
+    think = (float(low), float(high or low))
     import signal
 
     from deploy.replicas import Cluster
@@ -308,11 +320,13 @@ def main(argv: list[str] | None = None) -> int:
             for count in user_counts:
                 result = {
                     "replicas": replicas,
-                    **asyncio.run(load(args.port, names[:count], args.seconds, pids)),
+                    "think": args.think,
+                    **asyncio.run(load(args.port, names[:count], args.seconds, pids, think)),
                 }
                 results.append(result)
                 print(
-                    f"{replicas} replica(s) {count:>3} users: {result['throughput']:.2f} pages/s, "
+                    f"{replicas} replica(s) {count:>3} users (think {args.think} s): "
+                    f"{result['throughput']:.2f} pages/s, "
                     f"page p50 {result['page_p50']:.2f} s p95 {result['page_p95']:.2f} s, "
                     f"login p50 {result['login_p50']:.2f} s p95 {result['login_p95']:.2f} s, "
                     f"RSS {result['rss_mb']} MB, generator {result['generator_cpu'] * 100:.0f}% of a core, "
@@ -320,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "load.json").write_text(json.dumps(results, indent=1))
+    (RESULTS / f"load-think-{args.think}.json").write_text(json.dumps(results, indent=1))
     by = {(r["replicas"], r["users"]): r for r in results}
     for count in user_counts:
         if (1, count) in by and (2, count) in by:
