@@ -773,7 +773,7 @@ def _qaly_change(
     )
     if programme is not None:
         enrolments = enrolments.where(Enrolment.programme_id == programme)
-    cell = f"qaly:{programme}:{vs.country}:{hash_text(vs.source)}:{years}:k{rules.k}:n{rules.min_n_for_rates}"
+    cell = f"qaly:{programme}:{vs.country}:{_hash_text(vs.source)}:{years}:k{rules.k}:n{rules.min_n_for_rates}"
     return released(
         period(start, end),
         release_scope_key("c", centres),
@@ -782,7 +782,7 @@ def _qaly_change(
     )
 
 
-def hash_text(text: str) -> str:
+def _hash_text(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()[:12]
