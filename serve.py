@@ -14,8 +14,10 @@ import streamlit as st
 from starlette.routing import Route
 
 from components import session_cookie
+from services import precompute
 
 session_cookie.mark_routes_active()
+precompute.start_background()  # Centre outcomes computed before a manager asks (issue 12)
 app = st.App(
     "app.py",
     routes=[
