@@ -103,8 +103,34 @@ def migrate(url: str) -> None:
     from bench.schema_catch_up import catch_up
 
     added = catch_up(url)
+    if url.startswith("sqlite") and _add_search_index(url):
+        added.append("service_search (migration 0013)")
     if added:
         print(f"  caught up {url}: {', '.join(added)}", flush=True)
+
+
+def _add_search_index(url: str) -> bool:
+    """The directory's search index (0013) on a database generated while 0013 was a placeholder
+    (Alembic then considers it current). True if it was missing and is now built."""
+    import importlib.util
+
+    from sqlalchemy import text
+
+    from db.engine import get_engine
+
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'service_search'")).first()
+    if found:
+        return False
+    spec = importlib.util.spec_from_file_location(
+        "search_index_0013", ROOT / "db" / "migrations" / "versions" / "0013_search_index.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with engine.begin() as conn:
+        module.create_sqlite(conn)
+    return True
 
 
 def measure(size: str) -> dict[str, dict[str, float]]:

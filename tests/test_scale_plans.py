@@ -287,3 +287,35 @@ def test_free_text_search_uses_the_trigram_index_on_postgres(db_url, monkeypatch
             plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, params))
             assert "ix_service_search_trgm" in plan, plan
             assert "Seq Scan on service " not in plan + " ", plan
+
+
+def test_user_list_reads_one_page_by_the_username_index(demo):
+    """Admin users (issue 14): one page of accounts walked in username order from the unique index
+    (no sort of every account), their centres and organisations by key, and one COUNT from an index.
+    (A role or text filter reads the accounts table: a few thousand rows even nationally.)"""
+    from services.users import search_users
+
+    admin = authenticate("demo-admin", DEMO_PASSWORD)
+    engine = get_engine(demo)
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        found = search_users(admin, page_size=5)
+        search_users(admin, page=1, page_size=5)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert found.rows and found.total >= len(found.rows)
+    with engine.connect() as conn:
+        for statement, params in statements:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)]
+            assert not any("TEMP B-TREE" in line for line in plan), (statement, plan)
+            for line in plan:
+                if re.match(r"^SCAN (user_centre|user_organization|health_centre|organization)\b", line):
+                    raise AssertionError((statement, plan))
+                if line.startswith("SCAN app_user"):  # only the ordered walk of a page, or the count
+                    assert "USING" in line and "INDEX" in line, (statement, plan)
