@@ -10,9 +10,12 @@ from components.i18n import current_language, show_service_error, t
 from components.outcome_charts import (
     funnel_chart,
     paired_chart,
+    paired_csv,
     paired_table,
     rank_chart,
+    rank_csv,
     rank_table,
+    reliable_csv,
     reliable_table,
     spc_chart,
 )
@@ -95,7 +98,9 @@ st.caption(t("outcomes.funnel.note"))
 st.subheader(t("outcomes.paired.header"))
 st.markdown(t("outcomes.paired.why"))
 header, rows = paired_table(board.paired, t, language)
-table_with_download(header, rows, file_stem="paired-change", key="outcomes_paired")
+table_with_download(
+    header, rows, file_stem="paired-change", key="outcomes_paired", csv=paired_csv(board.paired, t)
+)
 followup_label = (
     t("outcomes.followup.latest") if followup is None else t("outcomes.followup.months", n=followup)
 )
@@ -111,7 +116,13 @@ else:
     if board.reliability_unverified:
         st.warning(t("outcomes.reliable.unverified"))
     header, rows = reliable_table(board.reliable, t, language)
-    table_with_download(header, rows, file_stem="reliable-change", key="outcomes_reliable")
+    table_with_download(
+        header,
+        rows,
+        file_stem="reliable-change",
+        key="outcomes_reliable",
+        csv=reliable_csv(board.reliable, t),
+    )
     st.caption(t("outcomes.reliable.definition"))
 
 # SPC trend -----------------------------------------------------------------------------------------
@@ -146,7 +157,13 @@ with left:
             key="outcomes_activities_chart",
         )
     header, rows = rank_table(board.activities, t, language, "activity")
-    table_with_download(header, rows, file_stem="activities", key="outcomes_activities")
+    table_with_download(
+        header,
+        rows,
+        file_stem="activities",
+        key="outcomes_activities",
+        csv=rank_csv(board.activities, t, language, "activity"),
+    )
 with right:
     if board.categories:
         chart(
@@ -157,7 +174,13 @@ with right:
             key="outcomes_categories_chart",
         )
     header, rows = rank_table(board.categories, t, language, "category")
-    table_with_download(header, rows, file_stem="categories", key="outcomes_categories")
+    table_with_download(
+        header,
+        rows,
+        file_stem="categories",
+        key="outcomes_categories",
+        csv=rank_csv(board.categories, t, language, "category"),
+    )
 st.caption(t("outcomes.activities.note"))
 
 # Report --------------------------------------------------------------------------------------------

@@ -126,8 +126,11 @@ def table_with_download(
     file_stem: str,
     key: str,
     caption: str | None = None,
+    csv: tuple[Sequence[str], Sequence[Sequence[object]]] | None = None,
 ) -> None:
-    """A protected table as shown, with a CSV download of exactly the shown cells."""
+    """A protected table as shown, with a CSV download of the shown cells as numbers (numbers stay
+    numbers; the table shows them in the user's language). `csv` (header, rows) replaces the
+    download's content where the table shows several numbers in one cell ("0,52 (0,10–0,94)")."""
     if not rows:
         st.info(t("dashboard.empty_table"))
         return
@@ -144,7 +147,7 @@ def table_with_download(
         st.caption(caption)
     st.download_button(
         t("dashboard.download_csv"),
-        csv_bytes(header, rows),
+        csv_bytes(*(csv or (header, rows))),
         file_name=f"{file_stem}-{date.today().isoformat()}.csv",
         mime="text/csv",
         key=f"csv_{key}",

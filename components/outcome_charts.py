@@ -261,3 +261,84 @@ def rank_table(
 ) -> tuple[list[str], list[list[str]]]:
     header = [tr(f"outcomes.activities.col.{kind}"), tr("outcomes.activities.col.referrals")]
     return header, [[r.label(language), r.text] for r in rows]
+
+
+# CSV downloads: the same rows as numbers (issue 12), not the display text -----------------------
+
+
+def _count(text: str | int | None) -> int | str | None:
+    """A published count as a number ("42" -> 42); "<5", "*" and "–" stay as they are."""
+    return int(text) if isinstance(text, str) and text.isdigit() else text
+
+
+def _pct(share: float | None) -> int | None:
+    return None if share is None else round(100 * share)
+
+
+def paired_csv(rows: Sequence[PairedRow], tr: Translate) -> tuple[list[str], list[list]]:
+    header = [
+        tr("outcomes.paired.col.score"),
+        tr("outcomes.paired.col.better"),
+        tr("outcomes.paired.col.n_baseline"),
+        tr("outcomes.paired.col.n_followed"),
+        tr("outcomes.csv.share_lost_pct"),
+        tr("outcomes.paired.mean_change"),
+        tr("outcomes.csv.ci_low"),
+        tr("outcomes.csv.ci_high"),
+    ]
+    body = [
+        [
+            tr(f"outcomes.score.{r.score}"),
+            tr(f"outcomes.better.{r.better}"),
+            _count(r.n_baseline),
+            _count(r.n_followed),
+            _pct(r.share_lost),
+            r.mean_change,
+            r.ci_low,
+            r.ci_high,
+        ]
+        for r in rows
+    ]
+    return header, body
+
+
+def reliable_csv(rows: Sequence, tr: Translate) -> tuple[list[str], list[list]]:
+    header = [
+        tr("outcomes.paired.col.score"),
+        tr("outcomes.reliable.col.n"),
+        tr("outcomes.reliable.col.improved"),
+        tr("outcomes.csv.improved_pct"),
+        tr("outcomes.reliable.col.no_change"),
+        tr("outcomes.csv.no_change_pct"),
+        tr("outcomes.reliable.col.deteriorated"),
+        tr("outcomes.csv.deteriorated_pct"),
+        tr("outcomes.reliable.col.threshold"),
+        tr("outcomes.csv.sd1"),
+        tr("outcomes.csv.r"),
+        tr("outcomes.reliable.col.source"),
+    ]
+    body = [
+        [
+            tr(f"outcomes.score.{r.score}"),
+            _count(r.n),
+            _count(r.improved),
+            _pct(r.improved_share),
+            _count(r.no_change),
+            _pct(r.no_change_share),
+            _count(r.deteriorated),
+            _pct(r.deteriorated_share),
+            r.minimum_difference,
+            r.sd1,
+            r.r,
+            f"{r.source} ({tr('outcomes.reliable.' + ('verified' if r.verified else 'not_verified'))})",
+        ]
+        for r in rows
+    ]
+    return header, body
+
+
+def rank_csv(
+    rows: Sequence[RankRow], tr: Translate, language: str, kind: str
+) -> tuple[list[str], list[list]]:
+    header = [tr(f"outcomes.activities.col.{kind}"), tr("outcomes.activities.col.referrals")]
+    return header, [[r.label(language), r.value if r.value is not None else r.text] for r in rows]

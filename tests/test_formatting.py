@@ -177,3 +177,31 @@ def test_a_columns_decimals_are_those_of_its_most_precise_value():
     assert shown_decimals([3, 4]) == 0
     assert shown_decimals([0.1 + 0.2]) == 1  # float noise is not precision
     assert shown_decimals([1 / 3]) == 4  # capped, never 17 places
+
+
+def test_outcome_csv_downloads_are_numbers_not_display_text():
+    """Centre outcomes shows "−0,90 (−1,00 till −0,70)" and "50 %"; its CSV has the numbers."""
+    import csv
+    import io
+
+    from components.dashboard import csv_bytes
+    from components.outcome_charts import paired_csv, paired_table, rank_csv
+    from services.outcomes import PairedRow, RankRow
+
+    def tr(key, **params):
+        return key
+
+    rows = [
+        PairedRow("ucla3", "lower", "434", "220", 0.49, -0.9, -1.0, -0.7),
+        PairedRow("djg6", "lower", "<5", "0", None, None, None, None),
+    ]
+    shown = paired_table(rows, tr, "sv")[1]
+    assert shown[0][4] == "49 %"
+    header, body = paired_csv(rows, tr)
+    assert body[0][2:] == [434, 220, 49, -0.9, -1.0, -0.7]
+    assert body[1][2:] == ["<5", 0, None, None, None, None]
+    parsed = list(csv.reader(io.StringIO(csv_bytes(header, body).decode("utf-8-sig"))))
+    assert parsed[1][2:] == ["434", "220", "49", "-0.9", "-1.0", "-0.7"]  # machine-readable numbers
+    assert rank_csv(
+        [RankRow(("Promenad",) * 3, "42", 42), RankRow(("Kör",) * 3, "<5", None)], tr, "sv", "activity"
+    )[1] == [["Promenad", 42], ["Kör", "<5"]]
