@@ -10,6 +10,12 @@ The server row behind the cookie is checked on every run (services/sessions.py).
 
 from __future__ import annotations
 
+# Loaded once, before any session runs: plotly finds pandas through sys.modules, so a chart drawn while
+# another session's first page was still importing pandas failed with "partially initialized module
+# 'pandas'" (seen under load, bench/RESULTS.md); and no user's first page pays for these imports.
+import pandas  # noqa: F401
+import plotly.graph_objects  # noqa: F401
+import scipy.optimize  # noqa: F401
 import streamlit as st
 from starlette.routing import Route
 
