@@ -360,14 +360,18 @@ _TRGM = table("service_search", column("service_id", Integer), column("body"))
 _TRIGRAM = 3  # the index answers words of at least this many letters; shorter ones read the index table
 
 
-def _text_match(token: str, sqlite: bool) -> ColumnElement:
+def _text_match(token: str, sqlite: bool, narrowed: bool = False) -> ColumnElement:
     """The activity's name, description or organisation name contains `token`, case-insensitively
-    (ÅÄÖ, ÆØ too): answered from the search index, never by reading every activity."""
+    (ÅÄÖ, ÆØ too): answered from the search index, never by reading every activity. `narrowed`: a
+    longer word of the same search already picks the activities from the index."""
     if not sqlite:
         return S.c.id.in_(select(_TRGM.c.service_id).where(_like_any(_TRGM.c.body, token, False)))
     if len(token) >= _TRIGRAM:
         phrase = '"' + token.replace('"', '""') + '"'  # one literal phrase: a substring to FTS5 trigrams
         return S.c.id.in_(select(_FTS.c.rowid).where(_FTS.c.body.op("MATCH")(phrase)))
+    if narrowed:  # one or two letters (no trigram): checked on the activities the longer word found
+        return or_(*(_like_any(column, token, True) for column in (S.c.name, S.c.description, O.c.name)))
+    # Only short words: read the index table (smaller than the activities with their organisations).
     return S.c.id.in_(select(_FTS.c.rowid).where(_like_any(_FTS.c.body, token, True)))
 
 
@@ -410,9 +414,11 @@ class _Query:
 def _build(session, flt: DirectoryFilter, today: date) -> _Query:
     where: list[ColumnElement] = [_public()]
     sqlite = session.get_bind().dialect.name == "sqlite"
-    for token in flt.text.split()[:8]:
-        where.append(_text_match(token, sqlite))
-    if flt.text.split():
+    tokens = flt.text.split()[:8]
+    narrowed = any(len(token) >= _TRIGRAM for token in tokens)
+    for token in tokens:
+        where.append(_text_match(token, sqlite, narrowed))
+    if tokens:
         # Start from the index's matches (a few activities), not from every public one filtered.
         where[0] = _public(indexed=False)
     if flt.categories:

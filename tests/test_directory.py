@@ -728,6 +728,22 @@ def _brute_force(url: str, word: str) -> int:
     return sum(any(word.lower() in (part or "").lower() for part in row) for row in rows)
 
 
+def _brute_force_all(url: str, words: tuple[str, ...]) -> int:
+    """Public activities holding every word somewhere in name, description or organisation name."""
+    from sqlalchemy import text as sql
+
+    from db.engine import get_engine
+
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(
+            sql(
+                "SELECT s.name, s.description, o.name FROM service s JOIN organization o "
+                "ON o.id = s.organization_id WHERE s.status = 'active' AND s.approval_status = 'approved'"
+            )
+        ).all()
+    return sum(all(any(w.lower() in (part or "").lower() for part in row) for w in words) for row in rows)
+
+
 @pytest.mark.parametrize("seed", ["demo", "synthetic"])
 def test_text_search_on_seeded_data_finds_what_a_scan_finds(db_url, monkeypatch, seed):
     """Demo and synthetic data are written with the index in place (and the migration fills it for
@@ -747,4 +763,8 @@ def test_text_search_on_seeded_data_finds_what_a_scan_finds(db_url, monkeypatch,
         expected = _brute_force(db_url, word)
         assert _text_total(word) == expected, word
         checked += expected > 0
+    for search_text in ("prom a", "kör ÖV", "språk ab"):  # a short word next to a longer one
+        long, short = search_text.split()
+        both = _brute_force_all(db_url, (long, short))
+        assert _text_total(search_text) == both, search_text
     assert checked >= 4  # the words really hit activities of this data
