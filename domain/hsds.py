@@ -1438,8 +1438,9 @@ class _Parser:
                     "name": self.text(row, "name"),
                     "description": self.text(row, "description"),
                     "url": self.text(row, "url"),
-                    "latitude": self.value(row, "latitude", parse_float),
-                    "longitude": self.value(row, "longitude", parse_float),
+                    **_position(
+                        self.value(row, "latitude", parse_float), self.value(row, "longitude", parse_float)
+                    ),
                     "municipality": self.municipality_of.get(("location", lid)),
                     "_at": row.get("_at"),
                 }
@@ -1726,6 +1727,14 @@ def _entity_of(row: Mapping) -> str:
         return "service"
     last = path.rsplit(".", 1)[-1].split("[", 1)[0]
     return NESTED["service"].get(last, (last, True))[0]
+
+
+def _position(latitude: float | None, longitude: float | None) -> dict[str, float | None]:
+    """A place's coordinates, or none when they are not a position on Earth (the official HSDS 3.0
+    example has latitude 100): such values are not stored, so the import reports them as dropped."""
+    if latitude is None or longitude is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return {"latitude": None, "longitude": None}
+    return {"latitude": latitude, "longitude": longitude}
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -266,3 +266,24 @@ def test_a_package_with_cr_only_line_endings_imports_like_the_original(db_url, t
     assert report.dropped["programs.csv (rows in no service)"] == 1
     assert report.dropped["funding.csv (rows in no service)"] == 1
     assert "$.service_areas[].extent" in report.dropped
+
+
+def test_an_impossible_coordinate_is_not_stored_and_is_reported_dropped(db_url):
+    """The official HSDS 3.0 example places its location at latitude 100, longitude 101. Stored as
+    given, it blanked the directory map (fixed in the map); it is not a place on Earth, so the import
+    keeps the location without coordinates and says so, as for any field Lotsa cannot keep."""
+    from db.models import Location
+
+    example = json.loads(_official_example("service_full.json").read_text(encoding="utf-8"))
+    report = hsds_io.import_json([example], url=db_url)
+    assert report.ok
+    assert report.dropped["$.service_at_locations[].location.latitude"] == 1
+    assert report.dropped["$.service_at_locations[].location.longitude"] == 1  # half a position is none
+    with read_session() as s:
+        place = s.exec(select(Location).where(Location.name == "MyCity Civic Center")).first()
+    assert place is not None and place.latitude is None and place.longitude is None
+    # a real place keeps its coordinates
+    example["service_at_locations"][0]["location"]["latitude"] = 57.7
+    example["service_at_locations"][0]["location"]["longitude"] = 11.97
+    report = hsds_io.import_json([example], url=db_url)
+    assert "$.service_at_locations[].location.latitude" not in report.dropped
