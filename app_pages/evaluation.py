@@ -43,8 +43,9 @@ except ServiceError as error:
 arm_labels = {a: t(f"evaluation.arm.{a}") for a in (*view.arms, "total")}
 
 
-def fmt(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def fmt(value: float | None, digits: int = 2) -> float | None:
+    """A mean as a number: the table shows it in the user's language, the CSV keeps the number."""
+    return None if value is None else round(value, digits)
 
 
 def ci(low: float | None, high: float | None, digits: int = 2) -> str:

@@ -55,12 +55,17 @@ def display_column(values: list) -> list:
     if not numeric and not any(isinstance(v, str) for v in values):
         return values
     lang = current_language()
-    return [
-        format_number(v, lang, decimals)
-        if isinstance(v, int | float) and not isinstance(v, bool)
-        else localize_numbers(v, lang) if isinstance(v, str) else v
-        for v in values
-    ]
+    shown = []
+    for v in values:
+        if v is None and numeric:
+            shown.append(format_number(None, lang))  # "–", like a withheld figure
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            shown.append(format_number(v, lang, decimals))
+        elif isinstance(v, str):
+            shown.append(localize_numbers(v, lang))
+        else:
+            shown.append(v)
+    return shown
 
 
 def localize_figure(fig):

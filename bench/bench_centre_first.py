@@ -1,0 +1,142 @@
+"""Benchmark: the FIRST render of Centre outcomes at region size (issue 12: "8–29 s the first time
+per browser session"). Goal: under 2 s.
+
+Each measurement runs in a fresh Python process, so cold imports count as they do for the first
+visitor of a new app process. Per user (the manager of one centre, and a region manager of every
+centre in that centre's region), on a copy of the region-size synthetic database
+(bench/.data/region.db, see bench/bench_pages.py), through AppTest on the real app.
+
+plain (no warm-up, as before issue 12's precompute):
+- process_cold: a new process, the first browser session opens Centre outcomes;
+- new_session:  in the same process, a second browser session (new AppTest) opens it;
+- after_write:  a write to the data (bumps the data version, as any replica's write would), then
+  a third browser session opens it.
+
+precompute (services/precompute.py, the thread serve.py starts):
+- warm_up_s:  the warm-up at process start (in the background; nobody waits for it);
+- process_cold: then the first browser session opens Centre outcomes;
+- rewarm_s: after a write, the thread's next poll recomputes (in the background);
+- after_write: then a browser session opens it.
+
+    .venv/bin/python -m bench.bench_centre_first
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from bench.bench_pages import DATA, RESULTS, ROOT, prepare
+
+COPY = DATA / "centre_first_region.db"
+PAGE = "app_pages/outcomes_centre.py"
+USERS = ("bench-dash-manager", "bench-dash-region")
+MODES = ("plain", "precompute")
+
+
+def _open(user_id: int) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    now = time.time()
+    at.session_state["auth_user_id"] = user_id
+    at.session_state["auth_login_at"] = now
+    at.session_state["auth_last_seen"] = now
+    at.session_state["lang"] = "sv"
+    at.switch_page(PAGE)
+    started = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - started
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+    return elapsed
+
+
+def _write() -> None:
+    """A write to a table the dashboard reads, as another replica might make it."""
+    from sqlalchemy import text
+
+    from db.engine import write_session
+
+    with write_session() as s:
+        s.exec(text("UPDATE health_centre SET name = name WHERE id = (SELECT MIN(id) FROM health_centre)"))
+
+
+def child(user_id: int, mode: str) -> None:
+    if mode == "plain":  # no warm-up: what a user waited for before issue 12's precompute
+        first = _open(user_id)
+        second = _open(user_id)
+        _write()
+        third = _open(user_id)
+        print(json.dumps({"process_cold_s": first, "new_session_s": second, "after_write_s": third}))
+        return
+    from services.precompute import Warmer
+
+    warmer = Warmer()
+    started = time.perf_counter()
+    warmer.step()  # what serve.py's background thread does when the process starts
+    warm = time.perf_counter() - started
+    first = _open(user_id)
+    _write()
+    started = time.perf_counter()
+    warmer.step()  # the thread's next poll sees the new data version
+    rewarm = time.perf_counter() - started
+    third = _open(user_id)
+    print(
+        json.dumps(
+            {"warm_up_s": warm, "process_cold_s": first, "rewarm_s": rewarm, "after_write_s": third}
+        )
+    )
+
+
+def main() -> None:
+    if not COPY.exists():
+        source = prepare("region")  # generates bench/.data/region.db once
+        shutil.copyfile(source.removeprefix("sqlite:///"), COPY)
+    url = f"sqlite:///{COPY}"
+    os.environ["LOTSA_DB_URL"] = url
+    from bench.bench_dashboards import ensure_users
+    from db.engine import dispose_all
+    from db.migrate import upgrade
+
+    upgrade(url)
+    ids = ensure_users()
+    # The bench managers logged in last, so the warm-up (the most recent managers) includes them.
+    from sqlalchemy import text
+
+    from db.engine import write_session
+
+    with write_session() as s:
+        s.exec(
+            text("UPDATE app_user SET last_login_at = CURRENT_TIMESTAMP WHERE username LIKE 'bench-dash-%'")
+        )
+    dispose_all()
+    results = {}
+    for mode in MODES:
+        for username in USERS:
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.bench_centre_first", "child", str(ids[username]), mode],
+                cwd=ROOT,
+                env={**os.environ, "LOTSA_DB_URL": url},
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode:
+                raise SystemExit(f"{mode} {username} failed:\n{out.stderr[-3000:]}")
+            out = out.stdout
+            r = results.setdefault(mode, {})[username] = json.loads(out.strip().splitlines()[-1])
+            shown = "   ".join(f"{k} {v:6.2f}" for k, v in r.items())
+            print(f"{mode:<11} {username:<20} {shown}", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "centre_first.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 3 and sys.argv[1] == "child":
+        child(int(sys.argv[2]), sys.argv[3])
+    else:
+        main()
