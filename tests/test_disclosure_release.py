@@ -1,7 +1,8 @@
 """Issue 10 on Evaluation, Compare, Gaps and Health economics, and the protected release.
 
 Differencing: on each page "the year minus its first quarter" is meant to give a small group of 3
-(everything else happened in February). With the cell-key perturbation the attacker's difference is
+(everything else happened in February); "a manager's whole scope minus one centre" on Health
+economics and Gaps, and across pages Evaluation's year minus Health economics' first quarter, too. With the cell-key perturbation the attacker's difference is
 rarely right and rarely pinned (over many record-key draws); against a planted leak (perturbation
 off) every attack gives 3 with certainty, so the checks can fail.
 
@@ -32,6 +33,7 @@ from db.models import (
     Programme,
     UnmetNeed,
 )
+from services.auth import principal_for
 from services.compare import compare_centres
 from services.dashboards import Period, clear_caches, is_provisional, released, reporting_period
 from services.evaluation import evaluation
@@ -39,7 +41,7 @@ from services.gaps import gaps
 from services.health_economics import programme_costs
 from services.outcomes import centre_dashboard
 from services.report import centre_report_html
-from tests.factories import make_world
+from tests.factories import make_user, make_world
 from tests.test_disclosure_attacks import _screen_only
 
 YEAR = (date(2025, 1, 1), date(2025, 12, 31))
@@ -103,13 +105,35 @@ def _plant(w) -> int:
                         centre_id=w.centre_a, municipality_id=_muni(s, w), need="loneliness", recorded_on=day
                     )
                 )
+        # centre B (municipality Lund): 3 people enrolled and 3 unmet needs in February
+        for i in range(SMALL):
+            p = Patient(pseudonym=f"B{i:04d}", centre_id=w.centre_b)
+            s.add(p)
+            s.flush()
+            s.add(
+                Enrolment(
+                    patient_id=p.id,
+                    programme_id=programme.id,
+                    centre_id=w.centre_b,
+                    enrolled_on=FEB,
+                    arm="coaching",
+                )
+            )
+            s.add(
+                UnmetNeed(
+                    centre_id=w.centre_b,
+                    municipality_id=_muni(s, w, w.centre_b),
+                    need="loneliness",
+                    recorded_on=FEB,
+                )
+            )
         return int(programme.id)
 
 
-def _muni(s, w) -> int:
+def _muni(s, w, centre: int | None = None) -> int:
     from db.models import HealthCentre
 
-    return int(s.get(HealthCentre, w.centre_a).municipality_id)
+    return int(s.get(HealthCentre, centre or w.centre_a).municipality_id)
 
 
 def _value(text: str) -> int:
@@ -118,8 +142,11 @@ def _value(text: str) -> int:
 
 
 def _attacks(w, pid) -> dict[str, int]:
-    """Each page's "year minus Q1", meant to give the 3 people of June."""
+    """Each page's "year minus Q1", meant to give the 3 people of June; the whole scope of a manager
+    of A and B minus centre A, meant to give B's 3; and across pages, Evaluation's year minus Health
+    economics' first quarter (the same enrolments), meant to give June's 3."""
     manager = w.principals["manager"]
+    region = w.principals["region"]
 
     def assessed(span):
         view = evaluation(manager, pid, *span)
@@ -136,7 +163,7 @@ def _attacks(w, pid) -> dict[str, int]:
     def participants(span):
         return _value(programme_costs(manager, *span).total.participants.text)
 
-    return {
+    out = {
         name: fn(YEAR) - fn(Q1)
         for name, fn in (
             ("evaluation assessed", assessed),
@@ -145,6 +172,14 @@ def _attacks(w, pid) -> dict[str, int]:
             ("economics participants", participants),
         )
     }
+    out["economics whole minus centre A"] = _value(
+        programme_costs(region, *YEAR).total.participants.text
+    ) - _value(programme_costs(region, *YEAR, centre_ids=(w.centre_a,)).total.participants.text)
+    out["gaps whole minus centre A"] = _value(gaps(region, *YEAR).unmet_total) - _value(
+        gaps(region, *YEAR, (w.centre_a,)).unmet_total
+    )
+    out["cross-page evaluation year minus economics Q1"] = assessed(YEAR) - participants(Q1)
+    return out
 
 
 def _rekey(seed: int) -> None:
@@ -194,17 +229,20 @@ def _run(w, pid) -> dict[str, tuple[float, float]]:
 @pytest.fixture
 def planted(db_url):
     w = make_world()
+    with write_session() as s:
+        region = principal_for(s, make_user(s, "t-region", "manager", centres=[w.centre_a, w.centre_b]))
+    w.principals["region"] = region
     return w, _plant(w)
 
 
-def test_year_minus_quarter_on_every_other_page_gives_noise(planted):
+def test_differencing_on_every_other_page_gives_noise(planted):
     w, pid = planted
     for name, (hit_rate, pin_rate) in _run(w, pid).items():
         assert hit_rate <= 0.6, (name, hit_rate)
         assert pin_rate <= 0.2, (name, pin_rate)
 
 
-def test_year_minus_quarter_works_against_a_planted_leak(planted, monkeypatch):
+def test_differencing_works_against_a_planted_leak(planted, monkeypatch):
     monkeypatch.setattr(cellkey, "MAX_PERTURBATION", 0)
     w, pid = planted
     results = _run(w, pid)
@@ -213,6 +251,9 @@ def test_year_minus_quarter_works_against_a_planted_leak(planted, monkeypatch):
         "compare follow-ups due",
         "gaps unmet needs",
         "economics participants",
+        "economics whole minus centre A",
+        "gaps whole minus centre A",
+        "cross-page evaluation year minus economics Q1",
     }
     assert all(r == (1.0, 1.0) for r in results.values()), results
 
