@@ -6,7 +6,7 @@ import json
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
-from components.i18n import audit_label, fmt_number, show_service_error, t
+from components.i18n import audit_label, error_text, fmt_number, show_service_error, t
 from components.instrument_form import incomplete_reason_label
 from components.query import query_id
 from components.session import guard
@@ -14,7 +14,7 @@ from domain.care import CONSENT_KINDS, CONTACT_PREFERENCES, NEED_CODES
 from domain.csv_safety import to_csv
 from domain.markdown_safety import md_inline
 from services.auth import load_principal
-from services.errors import AccessDenied, NotFound, ServiceError
+from services.errors import AccessDenied, IdentityUnreadable, NotFound, ServiceError
 from services.patients import LANGUAGES, get_profile, set_consents, timeline, update_profile
 from services.privacy import ACCESS_COLUMNS, access_csv_rows, access_extract, export_patient
 from services.referrals import patient_referrals
@@ -42,6 +42,9 @@ except AccessDenied:
 except NotFound:
     st.title(t("page.patient"))
     _back(t("patients.no_patient_found"))
+except IdentityUnreadable as unreadable:
+    st.title(t("page.patient"))
+    _back(error_text(unreadable), error=True)
 
 # --- Header ---------------------------------------------------------------------------------------
 st.title(md_inline(profile.name or profile.pseudonym))

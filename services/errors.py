@@ -38,3 +38,11 @@ class LoginFailed(ServiceError):
 
     def __init__(self) -> None:
         super().__init__("login.failed")
+
+
+class IdentityUnreadable(ServiceError):
+    """A patient's encrypted identity does not decrypt (another key, or an altered row): shown as a
+    plain message naming the pseudonym, never as a crash, and nothing is written over it."""
+
+    def __init__(self, pseudonym: str) -> None:
+        super().__init__("error.identity_unreadable", pseudonym=pseudonym)

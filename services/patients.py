@@ -33,9 +33,15 @@ from db.models import (
 )
 from domain.care import CONSENT_KINDS, CONTACT_PREFERENCES, NEED_CODES
 from domain.national_id import InvalidNationalId, parse_national_id
-from domain.security import decrypt_identity, encrypt_identity, identity_hash, is_legacy_blob
+from domain.security import (
+    IdentityKeyError,
+    decrypt_identity,
+    encrypt_identity,
+    identity_hash,
+    is_legacy_blob,
+)
 from services import audit, scope
-from services.errors import AccessDenied, ValidationError
+from services.errors import AccessDenied, IdentityUnreadable, ValidationError
 from services.keys import current_key_version
 from services.principal import Principal
 
@@ -386,8 +392,14 @@ def _profile(session, patient: Patient, centre_code: str, today: date | None = N
 def get_profile(principal: Principal, patient_id: int, *, today: date | None = None) -> PatientProfile:
     """Everything the patient page shows in its header and forms; audited as a read."""
     patient, centre_code = authorise_patient(principal, patient_id, "patient.read")
-    with read_session() as session:
-        profile = _profile(session, patient, centre_code, today)
+    try:
+        with read_session() as session:
+            profile = _profile(session, patient, centre_code, today)
+    except IdentityKeyError:
+        audit.record_now(
+            principal, "patient.read", "error", patient_pseudonym=patient.pseudonym, detail="unreadable"
+        )
+        raise IdentityUnreadable(patient.pseudonym) from None
     with write_session() as session:
         audit.record(session, principal, "patient.read", patient_pseudonym=patient.pseudonym)
     return profile

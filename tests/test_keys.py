@@ -30,6 +30,7 @@ from locales import translate
 from services import keys, patients
 from settings import ROOT
 from tests.conftest import TEST_KEY
+from services.errors import IdentityUnreadable
 from tests.factories import make_world
 
 NEW_KEY = base64.b64encode(b"n" * 32).decode()
@@ -73,9 +74,34 @@ def test_a_blob_swapped_onto_another_patient_does_not_open(db_url):
         pa, pb = s.get(Patient, a.id), s.get(Patient, b.id)
         pb.identity_enc = pa.identity_enc
         s.add(pb)
-    with pytest.raises(IdentityKeyError):
+    with pytest.raises(IdentityUnreadable) as unreadable:
         patients.get_profile(world.principals["connector"], b.id)
+    assert unreadable.value.params == {"pseudonym": b.pseudonym}
     assert patients.get_profile(world.principals["connector"], a.id).name == "Tolvan Tolvansson"
+    with read_session() as s:
+        [event] = s.exec(select(AuditEvent).where(AuditEvent.outcome == "error")).all()
+    assert (event.action, event.patient_pseudonym, event.detail) == ("patient.read", b.pseudonym, "unreadable")
+
+
+def test_the_patient_page_explains_an_unreadable_identity_instead_of_crashing(sqlite_url):
+    """A tampered or swapped identity blob showed a raw error on the patient page; now a plain
+    message in the user's language names the pseudonym to give the administrator."""
+    from tests.test_pages import logged_in
+
+    world = make_world()
+    a = _register(world, "19121212-1212", "Tolvan Tolvansson")
+    b = _register(world, "19460101-0038", "Kalle Karlsson")
+    with write_session() as s:
+        pa, pb = s.get(Patient, a.id), s.get(Patient, b.id)
+        pb.identity_enc = pa.identity_enc
+        s.add(pb)
+    at = logged_in(world, "connector")
+    at.switch_page("app_pages/patient.py")
+    at.query_params["patient"] = str(b.id)
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [translate("error.identity_unreadable", "sv", pseudonym=b.pseudonym)]
+    assert "Tolvan" not in " ".join(str(m.value) for m in at.markdown)
 
 
 def test_blobs_from_before_0006_still_open_and_are_rewritten_bound_on_update(db_url):
