@@ -768,3 +768,30 @@ def test_text_search_on_seeded_data_finds_what_a_scan_finds(db_url, monkeypatch,
         both = _brute_force_all(db_url, (long, short))
         assert _text_total(search_text) == both, search_text
     assert checked >= 4  # the words really hit activities of this data
+
+
+def test_text_search_index_follows_an_hsds_import_and_reimport(db_url):
+    """An HSDS import writes activities in bulk; the index follows it, and a re-import that renames
+    the activity replaces its old words."""
+    import copy
+
+    from domain.hsds import OFFICIAL_SCHEMA_DIR
+    from services import hsds as hsds_io
+
+    source = OFFICIAL_SCHEMA_DIR / "examples" / "service_full.json"
+    if not source.is_file():
+        pytest.skip(f"the official HSDS example is absent at {source}")
+    example = json.loads(source.read_text(encoding="utf-8"))
+    record = copy.deepcopy(example)
+    record["name"] = "Qzxåkning för alla"
+    report = hsds_io.import_json([record], url=db_url)
+    assert report.ok, [str(e) for e in report.errors]
+    assert _brute_force(db_url, "qzxå") == 1  # imported as a public activity
+    assert _text_total("QZXÅKNING") == _text_total("qzxå") == 1
+    org_word = example["organization"]["name"].split()[0]
+    assert _text_total(org_word) == _brute_force(db_url, org_word)
+    record["name"] = "Annat namn"
+    assert hsds_io.import_json([record], url=db_url).ok
+    assert _text_total("qzxå") == 0 and _text_total("annat namn") == _brute_force_all(
+        db_url, ("annat", "namn")
+    )
