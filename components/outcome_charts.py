@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 
+from locales.formatting import format_number
 from services.outcomes import FunnelStage, PairedRow, RankRow, Trend
 
 Translate = Callable[..., str]
@@ -183,8 +184,7 @@ def number(value: float | None, language: str, digits: int = 2) -> str:
     """A number in the user's language (decimal comma in Swedish and Danish; a true minus)."""
     if value is None:
         return WITHHELD
-    text = f"{value:.{digits}f}".replace("-", "−")
-    return text.replace(".", ",") if language in ("sv", "da") else text
+    return format_number(value, language, digits).replace("-", "−")  # Babel's separators and grouping
 
 
 def percent(rate: float | None) -> str:
