@@ -28,9 +28,9 @@ from domain.security import (
 )
 from locales import translate
 from services import keys, patients
+from services.errors import IdentityUnreadable
 from settings import ROOT
 from tests.conftest import TEST_KEY
-from services.errors import IdentityUnreadable
 from tests.factories import make_world
 
 NEW_KEY = base64.b64encode(b"n" * 32).decode()
@@ -80,7 +80,8 @@ def test_a_blob_swapped_onto_another_patient_does_not_open(db_url):
     assert patients.get_profile(world.principals["connector"], a.id).name == "Tolvan Tolvansson"
     with read_session() as s:
         [event] = s.exec(select(AuditEvent).where(AuditEvent.outcome == "error")).all()
-    assert (event.action, event.patient_pseudonym, event.detail) == ("patient.read", b.pseudonym, "unreadable")
+    assert (event.action, event.detail) == ("patient.read", "unreadable")
+    assert event.patient_pseudonym == b.pseudonym
 
 
 def test_the_patient_page_explains_an_unreadable_identity_instead_of_crashing(sqlite_url):
@@ -100,7 +101,8 @@ def test_the_patient_page_explains_an_unreadable_identity_instead_of_crashing(sq
     at.query_params["patient"] = str(b.id)
     at.run()
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [translate("error.identity_unreadable", "sv", pseudonym=b.pseudonym)]
+    message = translate("error.identity_unreadable", "sv", pseudonym=b.pseudonym)
+    assert [e.value for e in at.error] == [message]
     assert "Tolvan" not in " ".join(str(m.value) for m in at.markdown)
 
 
