@@ -8,7 +8,9 @@ Create Date: 2026-12-03 12:00:00.000000
   and read thereafter by every page and download (services/dashboards.py `released`).
 * `outcome_summary.numerator_key` / `denominator_key`: the sums of the contributors' record keys
   per summary row, so the compare dashboard can perturb its counts by their cell keys
-  (domain/cellkey.py). Existing rows read 0 until the next refresh rebuilds them.
+  (domain/cellkey.py). The summaries are a derived cache: they are emptied here, so the first
+  compare view rebuilds them with the keys (a row without keys would perturb by the count alone,
+  which a reader could undo, and a closed period's release would keep that for good).
 """
 
 import sqlalchemy as sa
@@ -39,6 +41,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("denominator_key", sa.BigInteger(), nullable=False, server_default=sa.text("0"))
         )
+    op.execute(sa.text("DELETE FROM outcome_summary"))
 
 
 def downgrade() -> None:
