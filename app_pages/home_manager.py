@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import display_column, t
 from components.session import guard
 from domain.markdown_safety import md_inline
 from services.dashboards import disclosure_rules
@@ -20,9 +20,10 @@ else:
     st.dataframe(
         {
             t("home.manager.centre"): [r.centre for r in rows],
-            t("home.manager.patients"): [r.patients for r in rows],
-            t("home.manager.screened_90d"): [r.screened_90d for r in rows],
-            t("home.manager.referrals_90d"): [r.referrals_90d for r in rows],
+            # counts as text in the user's language ("1 234"; "<5" where suppressed)
+            t("home.manager.patients"): display_column([r.patients for r in rows]),
+            t("home.manager.screened_90d"): display_column([r.screened_90d for r in rows]),
+            t("home.manager.referrals_90d"): display_column([r.referrals_90d for r in rows]),
         },
         hide_index=True,
         width="stretch",
