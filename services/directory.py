@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, cast, column, exists, false, func, or_, select, table
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.data_version import DIRECTORY, versioned_cache
@@ -360,6 +361,23 @@ _TRGM = table("service_search", column("service_id", Integer), column("body"))
 _TRIGRAM = 3  # the index answers words of at least this many letters; shorter ones read the index table
 
 
+_INDEXED: dict[str, bool] = {}
+
+
+def _has_search_index(session) -> bool:
+    """Whether the database has migration 0013's index (a database stamped while 0013 was still an
+    empty placeholder does not): without it the words are matched by LIKE, as before."""
+    bind = session.get_bind()
+    key = bind.url.render_as_string(hide_password=True)
+    if key not in _INDEXED:
+        _INDEXED[key] = sa_inspect(bind).has_table("service_search")
+    return _INDEXED[key]
+
+
+def _like_match(token: str, sqlite: bool) -> ColumnElement:
+    return or_(*(_like_any(column, token, sqlite) for column in (S.c.name, S.c.description, O.c.name)))
+
+
 def _text_match(token: str, sqlite: bool, narrowed: bool = False) -> ColumnElement:
     """The activity's name, description or organisation name contains `token`, case-insensitively
     (ÅÄÖ, ÆØ too): answered from the search index, never by reading every activity. `narrowed`: a
@@ -370,7 +388,7 @@ def _text_match(token: str, sqlite: bool, narrowed: bool = False) -> ColumnEleme
         phrase = '"' + token.replace('"', '""') + '"'  # one literal phrase: a substring to FTS5 trigrams
         return S.c.id.in_(select(_FTS.c.rowid).where(_FTS.c.body.op("MATCH")(phrase)))
     if narrowed:  # one or two letters (no trigram): checked on the activities the longer word found
-        return or_(*(_like_any(column, token, True) for column in (S.c.name, S.c.description, O.c.name)))
+        return _like_match(token, True)
     # Only short words: read the index table (smaller than the activities with their organisations).
     return S.c.id.in_(select(_FTS.c.rowid).where(_like_any(_FTS.c.body, token, True)))
 
@@ -415,10 +433,11 @@ def _build(session, flt: DirectoryFilter, today: date) -> _Query:
     where: list[ColumnElement] = [_public()]
     sqlite = session.get_bind().dialect.name == "sqlite"
     tokens = flt.text.split()[:8]
+    indexed = bool(tokens) and _has_search_index(session)
     narrowed = any(len(token) >= _TRIGRAM for token in tokens)
     for token in tokens:
-        where.append(_text_match(token, sqlite, narrowed))
-    if tokens:
+        where.append(_text_match(token, sqlite, narrowed) if indexed else _like_match(token, sqlite))
+    if indexed:
         # Start from the index's matches (a few activities), not from every public one filtered.
         where[0] = _public(indexed=False)
     if flt.categories:

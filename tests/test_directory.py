@@ -795,3 +795,25 @@ def test_text_search_index_follows_an_hsds_import_and_reimport(db_url):
     assert _text_total("qzxå") == 0 and _text_total("annat namn") == _brute_force_all(
         db_url, ("annat", "namn")
     )
+
+
+def test_text_search_without_the_index_falls_back_to_like(db_url):
+    """A database stamped at 0013 while it was still an empty placeholder has no index: the search
+    still answers (by LIKE, as before), rather than failing on a missing table."""
+    from sqlalchemy import text as sql
+
+    world = make_world()
+    with write_session() as s:
+        for trigger in ("service_search_ai", "service_search_au", "service_search_ad"):
+            s.execute(
+                sql(f"DROP TRIGGER IF EXISTS {trigger}" + ("" if "sqlite" in db_url else " ON service"))
+            )
+        s.execute(
+            sql(
+                "DROP TRIGGER IF EXISTS service_search_org_au"
+                + ("" if "sqlite" in db_url else " ON organization")
+            )
+        )
+        s.execute(sql("DROP TABLE service_search"))
+    _raw_service(world.org, "Promenad vid Ålsjön")
+    assert _text_total("prom") == _text_total("ålsjön") == 1 and _text_total("zzzq") == 0
