@@ -227,7 +227,7 @@ def test_free_text_search_reads_the_index_not_the_activities(demo):
     engine = get_engine(demo)
 
     def capture(conn, cursor, statement, params, context, executemany):
-        if "service_search" in statement:
+        if "FROM service_search" in statement:
             plans.append((statement, params))
 
     event.listen(engine, "before_cursor_execute", capture)
@@ -273,7 +273,7 @@ def test_free_text_search_uses_the_trigram_index_on_postgres(db_url, monkeypatch
     statements = []
 
     def capture(conn, cursor, statement, params, context, executemany):
-        if "service_search" in statement:
+        if "FROM service_search" in statement:
             statements.append((statement, params))
 
     event.listen(engine, "before_cursor_execute", capture)
