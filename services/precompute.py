@@ -117,9 +117,13 @@ def start_background(url: str | None = None) -> threading.Thread:
 
 def _run(url: str | None) -> None:
     warmer = Warmer(url)
+    failing = False
     while True:
         try:
             warmer.step()
+            failing = False
         except Exception:  # a database that is not there yet, being migrated, or busy: try again
-            log.warning("precompute of Centre outcomes failed; retrying", exc_info=True)
+            # the traceback once per run of failures, not every poll
+            log.warning("precompute of Centre outcomes failed; retrying", exc_info=not failing)
+            failing = True
         time.sleep(POLL_SECONDS)
