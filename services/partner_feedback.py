@@ -44,7 +44,7 @@ from sqlmodel import col, select
 
 from db.engine import read_session
 from db.models import Enrolment, Organization, Patient, Referral, Service
-from domain.cellkey import perturb_table, published_count
+from domain.cellkey import perturb_counts, perturb_table, published_count
 from domain.disclosure import (
     TOTAL,
     ProtectedCounts,
@@ -165,9 +165,10 @@ def _compute_feedback(principal: Principal, chosen, orgs: tuple[int, ...], rules
             .order_by(Service.name, Service.id)
         ).all()
         reason_rows = s.exec(
-            select(Referral.outcome_reason, func.count())
+            select(Referral.outcome_reason, func.count(), func.coalesce(func.sum(Patient.record_key), 0))
             .select_from(Referral)
             .join(Service, Service.id == Referral.service_id)
+            .join(Patient, Patient.id == Referral.patient_id)
             .where(in_scope, col(Referral.status).in_(STATUS_GROUPS["declined"]))
             .group_by(Referral.outcome_reason)
         ).all()
@@ -248,10 +249,14 @@ def _compute_feedback(principal: Principal, chosen, orgs: tuple[int, ...], rules
     # else their sum would give back a hidden cell.
     declined_shown = table is not None and (TOTAL, "declined") in table.values
     reasons = (
-        protect_counts(
-            {reason or "none": int(n) for reason, n in sorted(reason_rows, key=lambda r: r[0] or "")},
-            total=True,
-            rules=rules,
+        perturb_counts(
+            protect_counts(
+                {reason or "none": int(n) for reason, n, _k in sorted(reason_rows, key=lambda r: r[0] or "")},
+                total=True,
+                rules=rules,
+            ),
+            {reason or "none": int(k) for reason, _n, k in reason_rows},
+            rules,
         )
         if reason_rows and declined_shown
         else None
