@@ -18,7 +18,7 @@ from components.outcome_charts import (
     spc_chart,
 )
 from locales import LANGUAGES, translate
-from services.dashboards import Period, disclosure_rules
+from services.dashboards import Period, disclosure_rules, is_provisional
 from services.errors import ValidationError
 from services.outcomes import centre_dashboard
 from services.principal import Principal
@@ -95,6 +95,8 @@ def centre_report_html(
         f"<b>{html.escape(tr('outcomes.report.generated'))}:</b> "
         f"{html.escape(datetime.now().strftime('%Y-%m-%d %H:%M'))}</p>",
         _p(suppression, "warn"),
+        # issue 10: an open period is computed live; a closed one is its protected release
+        *([_p(tr("dashboard.provisional"), "warn")] if is_provisional(board.period) else []),
         f"<h2>{html.escape(tr('outcomes.report.figures'))}</h2>",
     ]
     figure_rows = []

@@ -358,3 +358,14 @@ def test_release_payload_rebuilds_only_service_and_domain_classes(db_url):
 
     with pytest.raises(ValueError):
         _decode(json.loads('{"__dc__": "os:system", "f": {}}'))
+
+
+def test_the_report_says_when_its_period_is_provisional(db_url):
+    from locales import translate
+
+    w = make_world()
+    manager = w.principals["manager"]
+    note = translate("dashboard.provisional", "en")
+    current = reporting_period("year", date.today().year)
+    assert note in centre_report_html(manager, None, current.start, current.end, None, "en")
+    assert note not in centre_report_html(manager, None, *YEAR, None, "en")
