@@ -773,7 +773,8 @@ def _qaly_change(
     )
     if programme is not None:
         enrolments = enrolments.where(Enrolment.programme_id == programme)
-    cell = f"qaly:{programme}:{vs.country}:{_hash_text(vs.source)}:{years}:k{rules.k}:n{rules.min_n_for_rates}"
+    source = _hash_text(vs.source)
+    cell = f"qaly:{programme}:{vs.country}:{source}:{years}:k{rules.k}:n{rules.min_n_for_rates}"
     return released(
         period(start, end),
         release_scope_key("c", centres),

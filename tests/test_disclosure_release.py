@@ -2,9 +2,10 @@
 
 Differencing: on each page "the year minus its first quarter" is meant to give a small group of 3
 (everything else happened in February); "a manager's whole scope minus one centre" on Health
-economics and Gaps, and across pages Evaluation's year minus Health economics' first quarter, too. With the cell-key perturbation the attacker's difference is
-rarely right and rarely pinned (over many record-key draws); against a planted leak (perturbation
-off) every attack gives 3 with certainty, so the checks can fail.
+economics and Gaps, and across pages Evaluation's year minus Health economics' first quarter, too.
+With the cell-key perturbation the attacker's difference is rarely right and rarely pinned (over
+many record-key draws); against a planted leak (perturbation off) every attack gives 3 with
+certainty, so the checks can fail.
 
 Release: a closed period's published cells do not move after a back-dated change (so they cannot be
 differenced), every page and the HTML report show the same cell alike, the open period is computed
