@@ -448,6 +448,9 @@ def _decode(obj: Any) -> Any:
         cls = _class(obj["__dc__"])
         if not dataclasses.is_dataclass(cls):
             raise ValueError(f"not a dataclass: {obj['__dc__']}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        if set(obj["f"]) != names:  # stored by a version of Lotsa whose view had other fields
+            raise ValueError(f"release of {obj['__dc__']} has fields {sorted(obj['f'])}, now {sorted(names)}")
         instance = object.__new__(cls)
         for name, value in obj["f"].items():
             object.__setattr__(instance, name, _decode(value))
@@ -501,4 +504,12 @@ def released(
     if stored is None:
         _insert_release(code, scope_key, cell, json.dumps(_encode(compute()), separators=(",", ":")))
         stored = _read_release(code, scope_key, cell)
-    return _decode(json.loads(stored))
+    try:
+        return _decode(json.loads(stored))
+    except (ValueError, TypeError, AttributeError, ImportError) as error:
+        # Written by an older version whose view had another shape: shown live (and logged) rather
+        # than failing the page; the stored release is kept.
+        import logging
+
+        logging.getLogger(__name__).warning("release %s/%s/%s unreadable: %s", code, scope_key, cell, error)
+        return compute()

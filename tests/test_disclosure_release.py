@@ -370,3 +370,15 @@ def test_the_report_says_when_its_period_is_provisional(db_url):
     current = reporting_period("year", date.today().year)
     assert note in centre_report_html(manager, None, current.start, current.end, None, "en")
     assert note not in centre_report_html(manager, None, *YEAR, None, "en")
+
+
+def test_a_release_of_another_shape_is_shown_live_not_as_an_error(db_url):
+    """A release written by an older version (other fields) does not break the page."""
+    import json
+
+    from services.dashboards import _insert_release
+
+    chosen = Period(date(2025, 1, 1), date(2025, 3, 31))
+    old = {"__dc__": "services.dashboards:Figure", "f": {"key": "x", "text": "7"}}
+    _insert_release(chosen.code(), "c:1", "shape", json.dumps(old))
+    assert released(chosen, "c:1", "shape", lambda: 42) == 42
