@@ -437,7 +437,7 @@ def _build(session, flt: DirectoryFilter, today: date) -> _Query:
     narrowed = any(len(token) >= _TRIGRAM for token in tokens)
     for token in tokens:
         where.append(_text_match(token, sqlite, narrowed) if indexed else _like_match(token, sqlite))
-    if indexed:
+    if indexed and sqlite:  # (Postgres estimates the plain condition well; SQLite would start from it)
         # Start from the index's matches (a few activities), not from every public one filtered.
         where[0] = _public(indexed=False)
     if flt.categories:
