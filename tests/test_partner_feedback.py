@@ -313,3 +313,17 @@ def test_partner_outcome_attack_works_against_a_planted_leak(world, monkeypatch)
     _plant_quarters(world)
     value = _may_person(world.principals["partner"])
     assert value is not None and abs(value - 5.0) < 1.1
+
+
+def test_partner_outcome_means_only_for_the_whole_scope_and_year(world):
+    """A partner of two organisations: one organisation alone, or a quarter, shows the count but no
+    mean (whole minus part, or year minus quarters, would single out listed people)."""
+    from services.auth import principal_for
+    from tests.factories import make_user
+
+    _plant_quarters(world)
+    with write_session() as s:
+        both = principal_for(s, make_user(s, "t-partner-2", "partner", orgs=[world.org, world.other_org]))
+    assert pf.feedback(both, START, END).outcomes[0].mean_change is not None
+    assert pf.feedback(both, START, END, (world.org,)).outcomes[0].mean_change is None
+    assert pf.feedback(both, date(2025, 1, 1), date(2025, 3, 31)).outcomes[0].mean_change is None
