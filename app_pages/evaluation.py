@@ -166,18 +166,30 @@ chart(
     config={"displaylogo": False},
     key="tracker",
 )
+tracker_header = [
+    t("evaluation.col.arm"),
+    t("evaluation.col.timepoint"),
+    t("evaluation.col.cohort"),
+    t("evaluation.col.measured"),
+    t("evaluation.col.out"),
+    t("evaluation.col.of_measured"),
+    t("evaluation.col.ci"),
+    t("evaluation.col.of_cohort"),
+    t("evaluation.col.ci"),
+]
+
+
+def _count(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def _pct(share) -> int | str:
+    """A share as a whole percent number for the CSV; its text ("–", withheld) otherwise."""
+    return share.text if share.value is None else round(100 * share.value)
+
+
 table_with_download(
-    [
-        t("evaluation.col.arm"),
-        t("evaluation.col.timepoint"),
-        t("evaluation.col.cohort"),
-        t("evaluation.col.measured"),
-        t("evaluation.col.out"),
-        t("evaluation.col.of_measured"),
-        t("evaluation.col.ci"),
-        t("evaluation.col.of_cohort"),
-        t("evaluation.col.ci"),
-    ],
+    tracker_header,
     [
         [
             arm_labels.get(r.arm, r.arm),
@@ -194,5 +206,23 @@ table_with_download(
     ],
     file_stem="evaluation-tracker",
     key="tracker",
+    # the CSV: counts and shares as numbers (shares in whole percent), intervals as shown
+    csv=(
+        [f"{h} (%)" if i in (5, 7) else h for i, h in enumerate(tracker_header)],
+        [
+            [
+                arm_labels.get(r.arm, r.arm),
+                r.timepoint,
+                _count(r.cohort_text),
+                _count(r.measured_text),
+                _count(r.out_text),
+                _pct(r.of_measured),
+                pct_ci(r.of_measured.low, r.of_measured.high),
+                _pct(r.of_cohort),
+                pct_ci(r.of_cohort.low, r.of_cohort.high),
+            ]
+            for r in view.tracker
+        ],
+    ),
 )
 st.caption(suppression_caption())

@@ -132,13 +132,26 @@ st.subheader(t("compare.table_title"))
 header = [t("compare.col.centre")]
 for m in METRICS:
     header += [t(f"compare.metric.{m}"), t("compare.col.band")]
-rows = []
+rows, csv_rows = [], []
 for c in view.centres:
     row: list[object] = [c.name]
+    csv_row: list[object] = [c.name]
     for fig, band in zip(c.figures, c.bands, strict=True):
-        row += [fig.text, t(f"compare.band.{band}") if band else t("compare.band.not_drawn")]
+        band_text = t(f"compare.band.{band}") if band else t("compare.band.not_drawn")
+        row += [fig.text, band_text]
+        # every metric is a share: the CSV has it as a whole percent number, "–" where withheld
+        csv_row += [fig.text if fig.value is None else round(100 * fig.value), band_text]
     rows.append(row)
+    csv_rows.append(csv_row)
+csv_header = [t("compare.col.centre")]
+for m in METRICS:
+    csv_header += [f"{t(f'compare.metric.{m}')} (%)", t("compare.col.band")]
 table_with_download(
-    header, rows, file_stem="compare-centres", key="compare_table", caption=t("compare.table_note")
+    header,
+    rows,
+    file_stem="compare-centres",
+    key="compare_table",
+    caption=t("compare.table_note"),
+    csv=(csv_header, csv_rows),
 )
 st.caption(suppression_caption())

@@ -355,12 +355,38 @@ def _logged_in_state(username: str, lang: str) -> dict:
     return {key: value for key, value in at.session_state.items() if key.startswith("auth_")}
 
 
+# A number written as text for people ("0,52", "1 234", "38 %"): a CSV download has numbers instead.
+FORMATTED_NUMBER = re.compile(
+    r"^[−-]?\d+(?:[\u00a0\u202f ]\d{3})*(?:,\d+)?\s?%$|^[−-]?\d+(?:[\u00a0\u202f]\d{3})*,\d+$"
+)
+
+
+def _csv_problems(downloads: list[tuple]) -> list[str]:
+    found = []
+    for header, rows in downloads:
+        for row in rows:
+            for column, cell in zip(header, row, strict=False):
+                if isinstance(cell, str) and FORMATTED_NUMBER.match(cell.strip()):
+                    found.append(f"CSV text number {cell!r} in column {column!r}")
+    return sorted(set(found))
+
+
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("role", [*DEMO_USERS, None], ids=lambda r: r or PUBLIC)
-def test_no_page_shows_english_or_raw_codes(demo, role, lang):
+def test_no_page_shows_english_or_raw_codes(demo, role, lang, monkeypatch):
+    import components.dashboard as dashboard
+
+    downloads: list[tuple] = []
+    real_csv = dashboard.csv_bytes
+    monkeypatch.setattr(
+        dashboard,
+        "csv_bytes",
+        lambda header, rows: downloads.append((header, rows)) or real_csv(header, rows),
+    )
     login = _logged_in_state(DEMO_USERS[role], lang) if role else {}
     report = []
     for spec in pages_for(role):
+        downloads.clear()
         # A fresh AppTest per page: AppTest replays the previous page's widget states otherwise.
         at = _app()
         for key, value in login.items():
@@ -374,7 +400,7 @@ def test_no_page_shows_english_or_raw_codes(demo, role, lang):
         assert not _is_login_page(at, lang), spec.key
         report += [
             f"{spec.key}: {problem}"
-            for problem in problems(visible_strings(at), lang)
+            for problem in problems(visible_strings(at), lang) + _csv_problems(downloads)
             if not any(spec.key == page and problem.startswith(kind) for page, kind in OWNED_ELSEWHERE)
         ]
     assert not report, "\n".join(report)
@@ -383,6 +409,9 @@ def test_no_page_shows_english_or_raw_codes(demo, role, lang):
 def test_the_scan_catches_english_and_codes():
     assert problems(["Choose an option"]) and problems(["Status: social_prescribing"])
     assert problems(["page.directory"]) and problems(["Se directory.empty_filtered nu"])
+    assert _csv_problems([(["a", "b", "c"], [["38 %", "0,52", f"1{chr(0xA0)}234,5"]])]) and not _csv_problems(
+        [(["a", "b"], [[38, "<5"], ["–", "Malmö 2"]])]
+    )
     assert problems(["Medel 0.98"]) and problems(["0.5 km"])
     assert problems(["2.916"], "sv") and not problems(["2.916", "1.234,5"], "da")
     assert problems(["0.5"], "da") and problems(["12.5"], "da")
