@@ -81,3 +81,27 @@ def test_record_keys_are_in_range():
     assert all(0 <= new_record_key() < RECORD_KEY_RANGE for _ in range(100))
     with pytest.raises(ValueError):
         published_count(-1, 0, RULES)
+
+
+def test_perturbed_lists_keep_the_hidden_entries_and_key_the_total_by_its_parts():
+    from domain.cellkey import perturb_counts
+    from domain.disclosure import TOTAL, protect_counts
+
+    counts = {"a": 30, "b": 2, "c": 12}
+    key_of = {"a": 11, "b": 22, "c": 33}
+    shown = perturb_counts(protect_counts(counts, total=True, rules=RULES), key_of, RULES)
+    assert shown.text["b"] == "<5" and "b" not in shown.values
+    for label in ("a", "c"):
+        if label in shown.values:
+            assert shown.values[label] == published_count(counts[label], key_of[label], RULES)[1]
+    assert shown.values[TOTAL] == published_count(44, 66, RULES)[1]
+
+
+def test_published_rates_come_from_the_published_counts():
+    from domain.cellkey import published_rate
+
+    for seed in range(50):
+        nk, dk = keys(2, seed)
+        num_text, den_text, rate = published_rate(18, nk, 40, dk, RULES)
+        assert rate == pytest.approx(int(num_text) / int(den_text))
+    assert published_rate(3, 1, 40, 2, RULES)[2] is None  # a hidden numerator: no rate
