@@ -265,11 +265,18 @@ if data is not None:
             [t("economics.all"), t("economics.present_value"), round(result.total_present_value, 2)],
             [t("economics.all"), t("economics.net_present_value"), round(result.net_present_value, 2)],
             [t("economics.all"), t("economics.ratio"), round(result.ratio, 4)],
-            [t("economics.all"), t("economics.range"), f"{result.low:.4f}–{result.high:.4f}"],
+            # an interval's ends in rows of their own, as numbers
+            [t("economics.all"), f"{t('economics.range')}, {t('economics.csv_low')}", round(result.low, 4)],
+            [t("economics.all"), f"{t('economics.range')}, {t('economics.csv_high')}", round(result.high, 4)],
             [
                 t("economics.all"),
-                t("economics.combined_range"),
-                f"{result.combined_low:.4f}–{result.combined_high:.4f}",
+                f"{t('economics.combined_range')}, {t('economics.csv_low')}",
+                round(result.combined_low, 4),
+            ],
+            [
+                t("economics.all"),
+                f"{t('economics.combined_range')}, {t('economics.csv_high')}",
+                round(result.combined_high, 4),
             ],
         ]
         table_with_download(

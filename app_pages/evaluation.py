@@ -43,6 +43,11 @@ except ServiceError as error:
 arm_labels = {a: t(f"evaluation.arm.{a}") for a in (*view.arms, "total")}
 
 
+def _count(text: str) -> int | str:
+    """A published count as a number ("42" -> 42); "<5", "*" and "–" stay as they are."""
+    return int(text) if text.isdigit() else text
+
+
 def fmt(value: float | None, digits: int = 2) -> float | None:
     """A mean as a number: the table shows it in the user's language, the CSV keeps the number."""
     return None if value is None else round(value, digits)
@@ -100,13 +105,29 @@ def change_table(rows, file_stem: str, outcome_key: str) -> None:
         ]
     header += [diff_label, t("evaluation.col.diff_ci")]
     body = []
+    # the CSV: each interval's ends in two number columns (the table shows "0,10 … 0,94")
+    low, high = t("outcomes.csv.ci_low"), t("outcomes.csv.ci_high")
+    csv_header = [t("evaluation.col.outcome"), t("evaluation.col.timepoint")]
+    for a in view.programme.arms:
+        csv_header += [
+            f"{arm_labels[a]}: {t('evaluation.col.n')}",
+            f"{arm_labels[a]}: {t('evaluation.col.mean')}",
+            f"{arm_labels[a]}: {low}",
+            f"{arm_labels[a]}: {high}",
+        ]
+    csv_header += [diff_label, f"{diff_label}: {low}", f"{diff_label}: {high}"]
+    csv_body = []
     for r in rows:
         line: list[object] = [t(f"{outcome_key}.{r.outcome}"), t("evaluation.months", months=r.timepoint)]
+        csv_line: list[object] = [t(f"{outcome_key}.{r.outcome}"), r.timepoint]
         for a in r.arms:
             line += [a.n_text, fmt(a.mean), ci(a.low, a.high)]
+            csv_line += [_count(a.n_text), fmt(a.mean), fmt(a.low), fmt(a.high)]
         line += [fmt(r.difference), ci(r.diff_low, r.diff_high)]
+        csv_line += [fmt(r.difference), fmt(r.diff_low), fmt(r.diff_high)]
         body.append(line)
-    table_with_download(header, body, file_stem=file_stem, key=file_stem)
+        csv_body.append(csv_line)
+    table_with_download(header, body, file_stem=file_stem, key=file_stem, csv=(csv_header, csv_body))
 
 
 st.subheader(t("evaluation.change_title"))
@@ -179,8 +200,8 @@ tracker_header = [
 ]
 
 
-def _count(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
+def _whole_pct(fraction: float | None) -> int | None:
+    return None if fraction is None else round(100 * fraction)
 
 
 def _pct(share) -> int | str:
@@ -206,9 +227,20 @@ table_with_download(
     ],
     file_stem="evaluation-tracker",
     key="tracker",
-    # the CSV: counts and shares as numbers (shares in whole percent), intervals as shown
+    # the CSV: counts and shares as numbers (shares and interval ends in whole percent)
     csv=(
-        [f"{h} (%)" if i in (5, 7) else h for i, h in enumerate(tracker_header)],
+        [
+            *tracker_header[:5],
+            *(
+                column
+                for name in (t("evaluation.col.of_measured"), t("evaluation.col.of_cohort"))
+                for column in (
+                    f"{name} (%)",
+                    f"{name}, {t('outcomes.csv.ci_low')} (%)",
+                    f"{name}, {t('outcomes.csv.ci_high')} (%)",
+                )
+            ),
+        ],
         [
             [
                 arm_labels.get(r.arm, r.arm),
@@ -217,9 +249,11 @@ table_with_download(
                 _count(r.measured_text),
                 _count(r.out_text),
                 _pct(r.of_measured),
-                pct_ci(r.of_measured.low, r.of_measured.high),
+                _whole_pct(r.of_measured.low),
+                _whole_pct(r.of_measured.high),
                 _pct(r.of_cohort),
-                pct_ci(r.of_cohort.low, r.of_cohort.high),
+                _whole_pct(r.of_cohort.low),
+                _whole_pct(r.of_cohort.high),
             ]
             for r in view.tracker
         ],

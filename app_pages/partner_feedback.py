@@ -73,15 +73,16 @@ else:
 
 st.subheader(t("feedback.outcomes"))
 st.caption(t("feedback.outcomes_note"))
-out_rows = []
+out_rows, csv_rows = [], []
 for o in view.outcomes:
+    name, better = t(f"feedback.instrument.{o.instrument}"), t(f"feedback.better.{o.better}")
     if o.mean_change is None:
         mean, ci = t("feedback.too_few"), ""
+        csv_rows.append([name, o.n_text, mean, None, None, better])
     else:
         mean, ci = f"{o.mean_change:+.1f}", f"{o.ci_low:+.1f} … {o.ci_high:+.1f}"
-    out_rows.append(
-        [t(f"feedback.instrument.{o.instrument}"), o.n_text, mean, ci, t(f"feedback.better.{o.better}")]
-    )
+        csv_rows.append([name, o.n_text, o.mean_change, o.ci_low, o.ci_high, better])
+    out_rows.append([name, o.n_text, mean, ci, better])
 table_with_download(
     [
         t("feedback.instrument"),
@@ -93,6 +94,18 @@ table_with_download(
     out_rows,
     file_stem="partner-outcomes",
     key="fb_outcomes",
+    # the CSV: the mean and its interval's ends as numbers (the table shows "+0,5" and "+0,1 … +0,9")
+    csv=(
+        [
+            t("feedback.instrument"),
+            t("feedback.n_paired"),
+            t("feedback.mean_change"),
+            t("outcomes.csv.ci_low"),
+            t("outcomes.csv.ci_high"),
+            t("feedback.better"),
+        ],
+        csv_rows,
+    ),
 )
 with st.expander(t("feedback.definitions")):
     for key in ("received", "started", "completed", "declined", "outcomes"):

@@ -361,6 +361,10 @@ FORMATTED_NUMBER = re.compile(
 )
 
 
+# Two numbers in one cell ("0.10 … 0.94", "+0,1 … +0,9", "10–20 %"): an interval belongs in two columns.
+NUMBER_RANGE = re.compile(r"^[−+-]?\d[\d.,\u00a0\u202f]*\s*(?:…|–)\s*[−+-]?\d[\d.,\u00a0\u202f]*\s?%?$")
+
+
 def _csv_problems(downloads: list[tuple]) -> list[str]:
     found = []
     for header, rows in downloads:
@@ -368,6 +372,8 @@ def _csv_problems(downloads: list[tuple]) -> list[str]:
             for column, cell in zip(header, row, strict=False):
                 if isinstance(cell, str) and FORMATTED_NUMBER.match(cell.strip()):
                     found.append(f"CSV text number {cell!r} in column {column!r}")
+                elif isinstance(cell, str) and NUMBER_RANGE.match(cell.strip()):
+                    found.append(f"CSV numbers in one text cell {cell!r} in column {column!r}")
     return sorted(set(found))
 
 
@@ -412,6 +418,8 @@ def test_the_scan_catches_english_and_codes():
     assert _csv_problems([(["a", "b", "c"], [["38 %", "0,52", f"1{chr(0xA0)}234,5"]])]) and not _csv_problems(
         [(["a", "b"], [[38, "<5"], ["–", "Malmö 2"]])]
     )
+    assert _csv_problems([(["a"], [["0.10 … 0.94"]])]) and _csv_problems([(["a"], [["+0,1 … +0,9"]])])
+    assert not _csv_problems([(["a"], [["2026-01-01 – 2026-03-31"]])])
     assert problems(["Medel 0.98"]) and problems(["0.5 km"])
     assert problems(["2.916"], "sv") and not problems(["2.916", "1.234,5"], "da")
     assert problems(["0.5"], "da") and problems(["12.5"], "da")
