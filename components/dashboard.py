@@ -86,7 +86,9 @@ def definition_text(figure: Figure, chosen: Period | None = None) -> str:
     lines = [t(figure.definition)]
     for part, shown in (("numerator", figure.numerator_text), ("denominator", figure.denominator_text)):
         if shown is not None:
-            lines.append(f"**{t('dashboard.' + part)}:** {t(f'{figure.definition}.{part}')} ({shown})")
+            lines.append(
+                f"**{t('dashboard.' + part)}:** {t(f'{figure.definition}.{part}')} ({fmt_numbers(shown)})"
+            )
     if chosen is not None:
         lines.append(f"**{t('dashboard.period')}:** {chosen.label()}")
     if figure.withheld:
