@@ -15,6 +15,7 @@ import pytest
 import streamlit as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -817,3 +818,28 @@ def test_text_search_without_the_index_falls_back_to_like(db_url):
         s.execute(sql("DROP TABLE service_search"))
     _raw_service(world.org, "Promenad vid Ålsjön")
     assert _text_total("prom") == _text_total("ålsjön") == 1 and _text_total("zzzq") == 0
+
+
+def test_migration_0013_indexes_the_activities_already_there(db_url):
+    """Upgrading a database with activities (0012 -> head) fills the index from them, and its
+    downgrade removes the index and its triggers (writes then work without it)."""
+    from sqlalchemy import text as sql
+
+    from db.engine import dispose_all, get_engine
+    from db.migrate import downgrade, upgrade
+
+    world = make_world()
+    dispose_all()
+    downgrade(db_url, "0012")
+    _raw_service(world.org, "Promenad före indexet")  # written with no triggers in place
+    with get_engine(db_url).connect() as conn:
+        assert not sa_inspect(conn).has_table("service_search")
+    dispose_all()
+    upgrade(db_url)
+    key = "rowid" if db_url.startswith("sqlite") else "service_id"
+    with get_engine(db_url).connect() as conn:
+        indexed = conn.execute(
+            sql(f"SELECT count(*) FROM service_search WHERE {key} IN (SELECT id FROM service)")
+        )
+        assert indexed.scalar_one() == conn.execute(sql("SELECT count(*) FROM service")).scalar_one() >= 1
+    assert _text_total("före indexet") == 1 and _text_total("FÖRE") == 1
