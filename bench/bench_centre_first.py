@@ -76,7 +76,7 @@ def child(user_id: int, mode: str) -> None:
         return
     from services.precompute import Warmer
 
-    warmer = Warmer()
+    warmer = Warmer()  # the region views take far more than SLOW_SECONDS: re-warmed on each write
     started = time.perf_counter()
     warmer.step()  # what serve.py's background thread does when the process starts
     warm = time.perf_counter() - started

@@ -7,7 +7,8 @@ entry's time-to-live or in a new app process paid for the whole aggregation (16â
 manager). Here a background thread in each app process recomputes the default Centre outcomes view
 (the current year, all the user's centres, every programme, the latest follow-up) of the managers
 who logged in most recently, whenever the data version has changed and before the entries expire,
-so that a manager's first view is a cache hit. It goes through the same cached function with the
+so that a manager's first view is a cache hit. Only views that take a second or more to compute
+are recomputed on every change (see `Warmer`). It goes through the same cached function with the
 same key a manager's page uses (role and centres, never a user id), so correctness is the cache's:
 keyed by the data version, correct across replicas. The computation runs as the system account
 `lotsa-precompute` with a manager's scope and is audited as such (`dashboard.view`); a manager's
@@ -34,6 +35,8 @@ SYSTEM = "lotsa-precompute"
 POLL_SECONDS = 15.0
 REFRESH_SECONDS = 240.0  # before the dashboard cache's 300 s time-to-live runs out
 MAX_SCOPES = 8  # the managers who logged in most recently; others compute on their first view
+SLOW_SECONDS = 1.0  # a view that computes faster is not worth recomputing on every write
+FULL_PASS_SECONDS = 1800.0  # every scope measured again (data grows; managers change)
 log = logging.getLogger(__name__)
 
 
@@ -67,34 +70,55 @@ def system_principal(centres: frozenset[int]) -> Principal:
     )
 
 
-def warm_centre_outcomes(limit: int = MAX_SCOPES) -> int:
-    """Compute (or refresh) the default Centre outcomes view of each scope in the dashboard cache,
-    exactly as the page asks for it; returns how many scopes were warmed."""
+def warm_scope(centres: frozenset[int]) -> float:
+    """Compute (or refresh) one scope's default Centre outcomes view in the dashboard cache, exactly
+    as the page asks for it; returns the seconds it took."""
     chosen = default_period()
+    # the page's call: centre_dashboard(principal, centre_ids, start, end, programme, followup),
+    # centre_ids None for the whole scope of several centres, the one centre of a one-centre scope
+    requested = None if len(centres) > 1 else tuple(centres)
+    started = time.perf_counter()
+    centre_dashboard(system_principal(centres), requested, chosen.start, chosen.end, None, None)
+    return time.perf_counter() - started
+
+
+def warm_centre_outcomes(limit: int = MAX_SCOPES) -> int:
+    """Warm every scope of `manager_scopes`; returns how many."""
     scopes = manager_scopes(limit)
     for centres in scopes:
-        # the page's call: centre_dashboard(principal, centre_ids, start, end, programme, followup),
-        # centre_ids None for the whole scope of several centres, the one centre of a one-centre scope
-        requested = None if len(centres) > 1 else tuple(centres)
-        centre_dashboard(system_principal(centres), requested, chosen.start, chosen.end, None, None)
+        warm_scope(centres)
     return len(scopes)
 
 
 @dataclass
 class Warmer:
-    """One step per poll: warm when the data version changed or the last warm-up is getting old."""
+    """One step per poll: when the data version changed or the last warm-up is getting old, warm
+    the scopes a manager would wait for. Every scope is measured on a full pass (at start and every
+    FULL_PASS_SECONDS); in between only those that took `slow_seconds` or more are recomputed, so a
+    small database (every view quick anyway) costs one pass now and then, not work on every write."""
 
     url: str | None = None
+    slow_seconds: float = SLOW_SECONDS
     version: int | None = None
     warmed_at: float = field(default=-1e9)
+    full_pass_at: float = field(default=-1e9)
+    took: dict[frozenset[int], float] = field(default_factory=dict)
 
-    def step(self) -> bool:
+    def step(self) -> int | None:
+        """The number of scopes warmed, or None when nothing had changed."""
         version = data_version.total(self.url)  # read before the data, as the cache does
-        if version == self.version and time.monotonic() - self.warmed_at < REFRESH_SECONDS:
-            return False
-        warm_centre_outcomes()
-        self.version, self.warmed_at = version, time.monotonic()
-        return True
+        now = time.monotonic()
+        if version == self.version and now - self.warmed_at < REFRESH_SECONDS:
+            return None
+        full = now - self.full_pass_at >= FULL_PASS_SECONDS
+        scopes = manager_scopes()
+        chosen = [c for c in scopes if full or self.took.get(c, float("inf")) >= self.slow_seconds]
+        for centres in chosen:
+            self.took[centres] = warm_scope(centres)
+        self.version, self.warmed_at = version, now
+        if full:
+            self.full_pass_at = now
+        return len(chosen)
 
 
 _STARTED: dict[str, threading.Thread] = {}

@@ -54,16 +54,30 @@ def test_a_write_means_a_fresh_computation_until_the_warm_up_runs_again(db_url):
     clear_caches()
     w = make_world()
     manager = w.principals["manager"]
-    warmer = precompute.Warmer()
-    assert warmer.step() is True
-    assert warmer.step() is False  # nothing changed: nothing to do
+    warmer = precompute.Warmer(slow_seconds=0)  # every view counts as slow here
+    assert warmer.step() == 1
+    assert warmer.step() is None  # nothing changed: nothing to do
     with write_session() as s:  # any write to the data, on any replica
         s.exec(text("UPDATE health_centre SET name = name"))
     _manager_view(manager)
     assert not _views(manager.username)[-1].endswith("cached")  # never the old figures
-    assert warmer.step() is True
+    assert warmer.step() == 1
     _manager_view(manager)
     assert _views(manager.username)[-1].endswith("cached")
+
+
+def test_only_slow_views_are_recomputed_after_a_write(db_url):
+    clear_caches()
+    make_world()
+    warmer = precompute.Warmer(slow_seconds=3600)  # no view is that slow
+    assert warmer.step() == 1  # the first pass measures every scope
+    with write_session() as s:
+        s.exec(text("UPDATE health_centre SET name = name"))
+    assert warmer.step() == 0  # a quick view is left to compute on demand
+    warmer.full_pass_at -= precompute.FULL_PASS_SECONDS  # half an hour later: measured again
+    with write_session() as s:
+        s.exec(text("UPDATE health_centre SET name = name"))
+    assert warmer.step() == 1
 
 
 def test_the_page_is_served_from_the_warm_cache(db_url):
