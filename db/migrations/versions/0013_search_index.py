@@ -47,8 +47,21 @@ SQLITE_TRIGGERS = (
 )
 
 
+def _has_fts5_trigram(bind) -> bool:
+    """FTS5 with the trigram tokenizer (SQLite 3.34+, built with FTS5, as Python's usually is)."""
+    try:
+        bind.exec_driver_sql("CREATE VIRTUAL TABLE temp.lotsa_fts_probe USING fts5(x, tokenize = 'trigram')")
+    except Exception:
+        return False
+    bind.exec_driver_sql("DROP TABLE temp.lotsa_fts_probe")
+    return True
+
+
 def create_sqlite(bind) -> None:
-    """The FTS5 table (if missing), its triggers, and a fresh copy of every activity."""
+    """The FTS5 table (if missing), its triggers, and a fresh copy of every activity. Without FTS5
+    trigrams nothing is created and the directory matches words by LIKE, as before."""
+    if not _has_fts5_trigram(bind):
+        return
     bind.exec_driver_sql(
         "CREATE VIRTUAL TABLE IF NOT EXISTS service_search USING fts5(body, tokenize = 'trigram')"
     )
