@@ -681,9 +681,11 @@ def _raw_service(org: int, name: str, description: str = "") -> int:
                 "is_free, rolling_start, approval_status, created_at, updated_at) VALUES "
                 "(:h, :o, :n, :d, 'active', 'in_person', true, false, 'approved', :t, :t)"
             ),
-            {"h": f"fts-{name}", "o": org, "n": name, "d": description, "t": TODAY},
+            {"h": f"fts-{name}"[:36], "o": org, "n": name, "d": description, "t": TODAY},
         )
-        return s.execute(sql("SELECT id FROM service WHERE hsds_id = :h"), {"h": f"fts-{name}"}).scalar_one()
+        return s.execute(
+            sql("SELECT id FROM service WHERE hsds_id = :h"), {"h": f"fts-{name}"[:36]}
+        ).scalar_one()
 
 
 def test_text_search_index_follows_every_write_to_activities_and_organisations(db_url):
@@ -843,3 +845,14 @@ def test_migration_0013_indexes_the_activities_already_there(db_url):
         )
         assert indexed.scalar_one() == conn.execute(sql("SELECT count(*) FROM service")).scalar_one() >= 1
     assert _text_total("före indexet") == 1 and _text_total("FÖRE") == 1
+
+
+def test_text_search_takes_any_characters_literally(db_url):
+    """FTS5 query syntax (quotes, *, ^, NEAR, AND/OR) and LIKE wildcards in a word are plain text."""
+    world = make_world()
+    _raw_service(world.org, 'Promenad "utomhus" (AND/OR) 50% rabatt_kod* ^start NEAR(x)', "a\\b")
+    words = ['"utomhus"', '"utom', 'hus"', "(and/or)", "AND", "OR", "50%", "rabatt_kod*", "kod*"]
+    words += ["^start", "^", "near(x)", "NEAR(", "*", '"', "\\", "a\\b", "%", "_", 'utomhus"x']
+    for word in words:
+        assert _text_total(word) == _brute_force(db_url, word), word
+    assert _text_total('"utomhus" 50%') == 1
