@@ -6,10 +6,12 @@ from components.i18n import display_column, t
 from components.session import guard
 from domain.markdown_safety import md_inline
 from services.dashboards import disclosure_rules
-from services.home import manager_centres
+from services.home import current_quarter, manager_centres
 
 principal = guard("home_manager")
 rows = manager_centres(principal)
+_q = current_quarter()
+quarter = f"Q{(_q.start.month - 1) // 3 + 1} {_q.start.year}"  # as the dashboards' period picker writes it
 
 st.title(t("home.hello", name=md_inline(principal.display_name)))
 st.page_link("app_pages/directory_upkeep.py", label=t("home.upkeep_link"), icon=":material/fact_check:")
@@ -22,8 +24,8 @@ else:
             t("home.manager.centre"): [r.centre for r in rows],
             # counts as text in the user's language ("1 234"; "<5" where suppressed)
             t("home.manager.patients"): display_column([r.patients for r in rows]),
-            t("home.manager.screened_90d"): display_column([r.screened_90d for r in rows]),
-            t("home.manager.referrals_90d"): display_column([r.referrals_90d for r in rows]),
+            t("home.manager.screened_in", period=quarter): display_column([r.screened for r in rows]),
+            t("home.manager.referrals_in", period=quarter): display_column([r.referrals for r in rows]),
         },
         hide_index=True,
         width="stretch",

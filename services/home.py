@@ -24,7 +24,7 @@ from db.models import (
 )
 from domain.cellkey import published_count
 from services.audit import require_role
-from services.dashboards import disclosure_rules
+from services.dashboards import Period, disclosure_rules, reporting_period
 from services.principal import Principal
 from settings import get_settings
 
@@ -48,8 +48,8 @@ class ConnectorSummary:
 class CentreRow:
     centre: str
     patients: str
-    screened_90d: str
-    referrals_90d: str
+    screened: str  # people screened in the current calendar quarter so far
+    referrals: str  # people referred in the current calendar quarter so far
 
 
 @dataclass(frozen=True)
@@ -117,12 +117,19 @@ def connector_summary(principal: Principal, today: date | None = None) -> Connec
     )
 
 
+def current_quarter(today: date | None = None) -> Period:
+    """The calendar quarter `today` is in: the manager home's fixed reporting period (issue 10: a
+    window that moved by a day every day let day n be subtracted from day n+1)."""
+    today = today or date.today()
+    return reporting_period("quarter", today.year, (today.month - 1) // 3 + 1)
+
+
 def manager_centres(principal: Principal, today: date | None = None) -> list[CentreRow]:
     """Per centre the manager serves: counts of people, 1..k-1 shown as "<k" with the configured k
     (LOTSA_DISCLOSURE_K), larger counts perturbed by their cell keys like every dashboard count."""
     require_role(principal, "manager", action="home.manager")
     rules = disclosure_rules()
-    since = (today or date.today()) - timedelta(days=90)
+    quarter = current_quarter(today)
     centres = tuple(principal.centre_ids)
     with read_session() as s:
         names = dict(
@@ -150,12 +157,15 @@ def manager_centres(principal: Principal, today: date | None = None) -> list[Cen
                 InstrumentResponse.centre_id.label("cid"), InstrumentResponse.patient_id.label("pid")
             ).where(
                 col(InstrumentResponse.centre_id).in_(centres),
-                InstrumentResponse.administered_on >= since,
+                InstrumentResponse.administered_on >= quarter.start,
+                InstrumentResponse.administered_on <= quarter.end,
             )
         )
         referred = per_centre(
             select(Referral.centre_id.label("cid"), Referral.patient_id.label("pid")).where(
-                col(Referral.centre_id).in_(centres), Referral.created_on >= since
+                col(Referral.centre_id).in_(centres),
+                Referral.created_on >= quarter.start,
+                Referral.created_on <= quarter.end,
             )
         )
 
