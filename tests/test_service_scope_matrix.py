@@ -432,6 +432,7 @@ NOT_SCOPED: dict[str, str] = {
     "precompute.manager_scopes": "centre id sets of managers for the background warm-up; no patient data",
     "precompute.system_principal": "builds the warm-up's principal from a centre set; reads nothing",
     "precompute.warm_centre_outcomes": "fills the scope-keyed dashboard cache as the system; returns a count",
+    "precompute.warm_scope": "fills one scope's dashboard cache entry as the system; returns seconds",
     "precompute.start_background": "starts the warm-up thread; returns the thread",
     "auth.principal_for": "builds a Principal from a User row inside a session (login internals)",
     "directory.public_query": "builds the public directory query inside a session",
