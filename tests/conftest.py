@@ -123,6 +123,21 @@ def sqlite_url(monkeypatch, sqlite_template, tmp_path) -> str:
     return url
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist each worker learns whether Postgres and Chromium were there; it hands its
+    notes to the main process, which prints the summary lines."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["lotsa_suite_notes"] = dict(_suite_notes)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pytest-xdist's hook: a worker finished
+    for suite, note in getattr(node, "workeroutput", {}).get("lotsa_suite_notes", {}).items():
+        if suite not in _suite_notes or note.startswith("SKIPPED"):
+            _suite_notes[suite] = note
+
+
 def pytest_terminal_summary(terminalreporter):
     for suite, note in _suite_notes.items():
         terminalreporter.write_line(f"{suite} suite: {note}")
