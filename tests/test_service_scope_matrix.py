@@ -530,6 +530,7 @@ NOT_SCOPED: dict[str, str] = {
     "outcomes.rounded_mean": "rounding",
     "outcomes.rounded_rate": "rounding",
     "outcomes.t_interval": "statistics",
+    "home.current_quarter": "date arithmetic (the manager home's reporting period)",
     "patients.new_pseudonym": "a random pseudonym",
     "patients.parse_search": "parses a typed national id",
     "privacy.access_csv_rows": "formats rows already returned by access_extract",
