@@ -505,6 +505,47 @@ def test_anonymisation_is_refused_inside_retention_and_done_outside(world, monke
     assert again.id != old.id
 
 
+def test_the_retention_list_is_computed_once_per_data_version(world, monkeypatch):
+    """Issue 14: the list of patients past retention is one anti-join over every patient (25x the
+    clinic time at national size, on every rerun of the privacy page). It is cached under the
+    patient tables' data version: a rerun reads no patient row, any event is seen at once, and every
+    view is still audited."""
+    from sqlalchemy import event
+
+    monkeypatch.setenv("LOTSA_RETENTION_YEARS", "10")
+    admin = world.principals["admin"]
+    old = register(world)
+    _age_everything(old.id, 12)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    from db.engine import get_engine
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert [a.patient_id for a in privacy.anonymisable(admin)] == [old.id]
+        first = [q for q in statements if "FROM patient" in q]
+        statements.clear()
+        assert [a.patient_id for a in privacy.anonymisable(admin)] == [old.id]
+        assert not [q for q in statements if "FROM patient" in q], statements  # served from the cache
+        assert first  # the first view did read the patients
+        with write_session() as s:  # a screening today: no longer past retention
+            s.add(
+                InstrumentResponse(
+                    patient_id=old.id, centre_id=world.centre_a, instrument="ucla3", administered_on=TODAY,
+                    answers={"companionship": 1, "left_out": 1, "isolated": 1}, total=3, score=3,
+                    band="not_lonely",
+                )
+            )  # fmt: skip
+        assert privacy.anonymisable(admin) == []
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(events("privacy.list")) == 3
+
+
 # --- Roles and centres --------------------------------------------------------------------------
 
 
