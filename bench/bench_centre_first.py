@@ -18,7 +18,8 @@ precompute (services/precompute.py, the thread serve.py starts):
 - rewarm_s: after a write, the thread's next poll recomputes (in the background);
 - after_write: then a browser session opens it.
 
-    .venv/bin/python -m bench.bench_centre_first
+    .venv/bin/python -m bench.bench_centre_first            # AppTest, plain and precompute
+    .venv/bin/python -m bench.bench_centre_first browser    # Chromium on serve.py, after the warm-up
 """
 
 from __future__ import annotations
@@ -135,8 +136,64 @@ def main() -> None:
     (RESULTS / "centre_first.json").write_text(json.dumps(results, indent=1))
 
 
+def browser(wait_s: float = 90.0, port: int = 8765) -> None:
+    """Chromium against `streamlit run serve.py` on the region copy: the region manager logs in
+    after the precompute thread has had `wait_s` seconds, opens Centre outcomes (first visit of the
+    browser session), goes Home and opens it again (second visit). Run `main()` once first (it
+    creates the copy and the bench users, password "bench password 123")."""
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from locales import translate
+
+    env = {**os.environ, "LOTSA_DB_URL": f"sqlite:///{COPY}", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env.pop("LOTSA_ENV", None)
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port)]
+    command += ["--server.headless", "true", "--server.fileWatcherType", "none"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen(command, cwd=ROOT, env=env, **quiet)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        time.sleep(wait_s)  # the precompute thread's first pass (serve.py starts it)
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path="/usr/bin/chromium")
+            page = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="sv-SE").new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.get_by_label(translate("login.username", "sv"), exact=True).fill("bench-dash-region")
+            page.get_by_label(translate("login.password", "sv"), exact=True).fill("bench password 123")
+            page.get_by_role("button", name=translate("login.submit", "sv"), exact=True).click()
+            page.get_by_role("button", name=translate("sidebar.logout", "sv")).wait_for(timeout=60_000)
+            links = page.locator('[data-testid="stSidebarNavLink"]')
+            link = links.filter(has=page.get_by_text(translate("page.outcomes_centre", "sv"), exact=True))
+            shown = []
+            for visit in ("first", "second"):
+                if visit == "second":
+                    links.first.click()  # Home
+                    page.wait_for_selector(idle, timeout=120_000)
+                    page.wait_for_timeout(1000)
+                started = time.perf_counter()
+                link.click()
+                page.locator('[data-testid="stPlotlyChart"]').first.wait_for(state="visible", timeout=120_000)
+                page.wait_for_selector(idle, timeout=120_000)
+                shown.append(time.perf_counter() - started)
+            chromium.close()
+        print(f"browser: Centre outcomes first visit {shown[0]:.2f} s, second visit {shown[1]:.2f} s")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 3 and sys.argv[1] == "child":
         child(int(sys.argv[2]), sys.argv[3])
+    elif len(sys.argv) > 1 and sys.argv[1] == "browser":
+        browser()
     else:
         main()
