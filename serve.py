@@ -19,10 +19,11 @@ import scipy.optimize  # noqa: F401
 import streamlit as st
 from starlette.routing import Route
 
-from components import session_cookie
+from components import outcome_charts, session_cookie
 from services import precompute
 
 session_cookie.mark_routes_active()
+precompute.VIEW_HOOKS.append(outcome_charts.warm_up)  # and its charts drawn once, off any user's run
 precompute.start_background()  # Centre outcomes computed before a manager asks (issue 12)
 app = st.App(
     "app.py",

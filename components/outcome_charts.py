@@ -8,6 +8,7 @@ point, and hover texts show the value alone, never an n that would give back a h
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
@@ -342,3 +343,28 @@ def rank_csv(
 ) -> tuple[list[str], list[list]]:
     header = [tr(f"outcomes.activities.col.{kind}"), tr("outcomes.activities.col.referrals")]
     return header, [[r.label(language), r.value if r.value is not None else r.text] for r in rows]
+
+
+_WARMED = threading.Event()
+
+
+def warm_up(board) -> None:
+    """Draw Centre outcomes' charts once per process from a computed view, off any user's run.
+
+    Plotly builds each layout and trace property's validator the first time it is set: about 0.5 s
+    for this page's charts, which otherwise fell on the first visit after a server start (measured
+    with py-spy: `update_layout` of the first funnel chart). The precompute thread calls this
+    (services/precompute.py VIEW_HOOKS, registered by serve.py)."""
+    if _WARMED.is_set():
+        return
+    from locales import translate
+
+    def tr(key: str, **params) -> str:
+        return translate(key, "sv", **params)
+
+    funnel_chart(board.funnel, tr)
+    paired_chart(board.paired, tr)
+    if board.trend.drawable:
+        spc_chart(board.trend, tr)
+    rank_chart(board.activities, "", "", "sv")
+    _WARMED.set()

@@ -38,6 +38,9 @@ MAX_SCOPES = 8  # the managers who logged in most recently; others compute on th
 SLOW_SECONDS = 1.0  # a view that computes faster is not worth recomputing on every write
 FULL_PASS_SECONDS = 1800.0  # every scope measured again (data grows; managers change)
 log = logging.getLogger(__name__)
+# Called with each view computed here (serve.py registers the page's chart warm-up, so the first
+# manager's first visit does not pay Plotly's first-use cost either; services do not import pages).
+VIEW_HOOKS: list = []
 
 
 def manager_scopes(limit: int = MAX_SCOPES) -> list[frozenset[int]]:
@@ -78,8 +81,14 @@ def warm_scope(centres: frozenset[int]) -> float:
     # centre_ids None for the whole scope of several centres, the one centre of a one-centre scope
     requested = None if len(centres) > 1 else tuple(centres)
     started = time.perf_counter()
-    centre_dashboard(system_principal(centres), requested, chosen.start, chosen.end, None, None)
-    return time.perf_counter() - started
+    view = centre_dashboard(system_principal(centres), requested, chosen.start, chosen.end, None, None)
+    took = time.perf_counter() - started
+    for hook in VIEW_HOOKS:
+        try:
+            hook(view)
+        except Exception:  # a warm-up of the page's drawing must never stop the computing
+            log.warning("a Centre outcomes view hook failed", exc_info=True)
+    return took
 
 
 def warm_centre_outcomes(limit: int = MAX_SCOPES) -> int:

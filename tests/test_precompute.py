@@ -95,3 +95,22 @@ def test_the_page_is_served_from_the_warm_cache(db_url):
     at.run()
     assert not at.exception, at.exception
     assert "centre_dashboard cached" in _views(manager.username)
+
+
+def test_each_computed_view_is_handed_to_the_hooks_and_a_failing_hook_stops_nothing(db_url, monkeypatch):
+    """serve.py registers the page's chart warm-up here: Plotly builds each property's validator on
+    first use (about 0.5 s for this page's charts), which otherwise fell on the first visit."""
+    from components import outcome_charts
+
+    clear_caches()
+    w = make_world()
+    seen = []
+
+    def broken(view):
+        raise RuntimeError("a hook that fails")
+
+    monkeypatch.setattr(precompute, "VIEW_HOOKS", [broken, seen.append, outcome_charts.warm_up])
+    monkeypatch.setattr(outcome_charts, "_WARMED", outcome_charts.threading.Event())
+    assert precompute.warm_centre_outcomes() == 1
+    assert len(seen) == 1 and seen[0] == _manager_view(w.principals["manager"])
+    assert outcome_charts._WARMED.is_set()  # the charts were drawn from the real view
