@@ -165,7 +165,11 @@ def test_referral_page_shows_a_stored_probe_email_as_inert_text(sqlite_url):
     assert not at.exception, at.exception
     shown = texts(at)
     assert md(PROBE_EMAIL) in shown and md(hostile_name) in shown
+    from components.sidebar import preload_html
+
     for markdown in [e.value for e in (*at.title, *at.subheader, *at.markdown, *at.caption)]:
+        if markdown == preload_html():  # the sidebar's one constant element (no user text in it)
+            continue
         kinds = {t.type for t in _tokens(markdown)}
         assert "image" not in kinds and "html_inline" not in kinds and "html_block" not in kinds, markdown
         links = [t.attrs.get("href") for t in _tokens(markdown) if t.type == "link_open"]
@@ -291,3 +295,24 @@ def test_pages_and_components_escape_user_text_given_to_markdown():
                 continue
             problems.append(f"{path.relative_to(ROOT)}:{line}: {expr}")
     assert not problems, "user text rendered as Markdown without md()/md_inline():\n" + "\n".join(problems)
+
+
+def test_the_sidebar_preloads_the_chart_bundle_only_for_roles_with_charts(sqlite_url):
+    """Centre outcomes' first visit waited 1.2 s for Streamlit's Plotly bundle; the sidebar lets the
+    browser fetch it while the user reads the home page. The element is a constant naming a file that
+    exists in Streamlit's static folder, shown only to roles whose pages draw charts."""
+    from pathlib import Path
+
+    import streamlit as st
+
+    from components.sidebar import preload_html
+    from tests.test_pages import logged_in
+
+    html = preload_html()
+    name = html.split('href="./static/js/')[1].split('"')[0]
+    assert (Path(st.__file__).parent / "static" / "static" / "js" / name).is_file()
+    w = make_world()
+    for role, expected in (("manager", True), ("connector", True), ("partner", True), ("admin", False)):
+        at = logged_in(w, role).run()
+        assert not at.exception, at.exception
+        assert (html in [m.value for m in at.sidebar.markdown]) is expected, role
