@@ -218,6 +218,21 @@ def create_first_admin(*, username: str, display_name: str, password: str, email
         return user.id
 
 
+def _user_row(u: User, centres: dict[int, list[int]], orgs: dict[int, list[int]], now) -> UserRow:
+    return UserRow(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        email=u.email,
+        role=u.role,
+        is_active=u.is_active,
+        language=u.language,
+        centre_ids=tuple(sorted(centres.get(u.id, []))),
+        organization_ids=tuple(sorted(orgs.get(u.id, []))),
+        locked=u.locked_until is not None and u.locked_until > now,
+    )
+
+
 def list_users(principal: Principal) -> list[UserRow]:
     audit.require_role(principal, "admin", action="user.list")
     now = utcnow()
@@ -231,21 +246,7 @@ def list_users(principal: Principal) -> list[UserRow]:
             select(UserOrganization.user_id, UserOrganization.organization_id)
         ).all():
             orgs.setdefault(uid, []).append(oid)
-    return [
-        UserRow(
-            id=u.id,
-            username=u.username,
-            display_name=u.display_name,
-            email=u.email,
-            role=u.role,
-            is_active=u.is_active,
-            language=u.language,
-            centre_ids=tuple(sorted(centres.get(u.id, []))),
-            organization_ids=tuple(sorted(orgs.get(u.id, []))),
-            locked=u.locked_until is not None and u.locked_until > now,
-        )
-        for u in users
-    ]
+    return [_user_row(u, centres, orgs, now) for u in users]
 
 
 @dataclass(frozen=True)
@@ -297,21 +298,7 @@ def _with_scopes(session: Session, users) -> tuple[list[UserRow], dict[int, str]
         if wanted_orgs:
             query = select(Organization.id, Organization.name).where(col(Organization.id).in_(wanted_orgs))
             org_names = dict(session.exec(query).all())
-    rows = [
-        UserRow(
-            id=u.id,
-            username=u.username,
-            display_name=u.display_name,
-            email=u.email,
-            role=u.role,
-            is_active=u.is_active,
-            language=u.language,
-            centre_ids=tuple(sorted(centres.get(u.id, []))),
-            organization_ids=tuple(sorted(orgs.get(u.id, []))),
-            locked=u.locked_until is not None and u.locked_until > now,
-        )
-        for u in users
-    ]
+    rows = [_user_row(u, centres, orgs, now) for u in users]
     return rows, centre_names, org_names
 
 
