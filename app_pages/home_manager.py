@@ -10,8 +10,7 @@ from services.home import current_quarter, manager_centres
 
 principal = guard("home_manager")
 rows = manager_centres(principal)
-_q = current_quarter()
-quarter = f"Q{(_q.start.month - 1) // 3 + 1} {_q.start.year}"  # as the dashboards' period picker writes it
+quarter = current_quarter().label()  # "2026 Q4", as the dashboards name a period
 
 st.title(t("home.hello", name=md_inline(principal.display_name)))
 st.page_link("app_pages/directory_upkeep.py", label=t("home.upkeep_link"), icon=":material/fact_check:")

@@ -66,14 +66,20 @@ def test_identity_blob_is_bound_to_its_patient():
         encrypt_identity({"name": "x"}, "")
 
 
-def test_a_blob_swapped_onto_another_patient_does_not_open(db_url):
-    world = make_world()
+def _swapped_identity(world):
+    """Tolvan (a) and Kalle (b), with a's identity blob copied onto b's row (a swapped blob)."""
     a = _register(world, "19121212-1212", "Tolvan Tolvansson")
     b = _register(world, "19460101-0038", "Kalle Karlsson")
     with write_session() as s:
         pa, pb = s.get(Patient, a.id), s.get(Patient, b.id)
         pb.identity_enc = pa.identity_enc
         s.add(pb)
+    return a, b
+
+
+def test_a_blob_swapped_onto_another_patient_does_not_open(db_url):
+    world = make_world()
+    a, b = _swapped_identity(world)
     with pytest.raises(IdentityUnreadable) as unreadable:
         patients.get_profile(world.principals["connector"], b.id)
     assert unreadable.value.params == {"pseudonym": b.pseudonym}
@@ -90,12 +96,7 @@ def test_the_patient_page_explains_an_unreadable_identity_instead_of_crashing(sq
     from tests.test_pages import logged_in
 
     world = make_world()
-    a = _register(world, "19121212-1212", "Tolvan Tolvansson")
-    b = _register(world, "19460101-0038", "Kalle Karlsson")
-    with write_session() as s:
-        pa, pb = s.get(Patient, a.id), s.get(Patient, b.id)
-        pb.identity_enc = pa.identity_enc
-        s.add(pb)
+    _, b = _swapped_identity(world)
     at = logged_in(world, "connector")
     at.switch_page("app_pages/patient.py")
     at.query_params["patient"] = str(b.id)
