@@ -671,6 +671,27 @@ class OutcomeSummary(SQLModel, table=True):
     denominator_key: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
+class OutcomePair(SQLModel, table=True):
+    """Migration 0015: an enrolment's baseline and follow-up values of one score, kept by triggers on
+    instrument_response and enrolment (db/outcome_pairs.py); Centre outcomes' paired change sums
+    these rows instead of pairing 1.5 M responses. Never written by the application."""
+
+    __tablename__ = "outcome_pair"
+    __table_args__ = (Index("ix_outcome_pair_scope", "score", "centre_id", "baseline_on"),)
+    enrolment_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    score: str = Field(max_length=24, primary_key=True)
+    patient_id: int
+    centre_id: int
+    programme_id: int
+    baseline_on: date
+    baseline: float
+    record_key: int
+    at3: Optional[float] = None
+    at6: Optional[float] = None
+    at12: Optional[float] = None
+    latest: Optional[float] = None
+
+
 class DisclosureRelease(SQLModel, table=True):
     """Migration 0014: what a closed reporting period published for one scope, written once and
     read by every page and download thereafter (issue 10; services/dashboards.py `released`)."""

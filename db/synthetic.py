@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.engine import Connection
 
+from db import outcome_pairs
 from db.demo import (
     ACTIVITIES,
     CONTACT_TITLES,
@@ -732,27 +733,33 @@ def generate(
                 # A large page cache keeps the indexes of the big tables in memory while loading.
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
             _require_empty(conn)
+            # paired outcomes are rebuilt once at the end, not by a trigger per response
+            outcome_pairs.drop_triggers(conn)
             loader.start_ids()
             gen.places()
             gen.vocabulary()
-        report("centres", len(gen.centres), len(gen.centres))
-        gen.build_pools()
-        done, chunks = 0, gen.directory_chunks()
-        for n in chunks:
+        try:
+            report("centres", len(gen.centres), len(gen.centres))
+            gen.build_pools()
+            done, chunks = 0, gen.directory_chunks()
+            for n in chunks:
+                with conn.begin():
+                    gen.directory(n)
+                done += n
+                report("activities", done, sum(chunks))
+            done, groups = 0, gen.patient_chunks()
+            total = sum(c.patients for group in groups for c in group)
+            for group in groups:
+                with conn.begin():
+                    gen.patients(group)
+                done += sum(c.patients for c in group)
+                report("patients", done, total)
             with conn.begin():
-                gen.directory(n)
-            done += n
-            report("activities", done, sum(chunks))
-        done, groups = 0, gen.patient_chunks()
-        total = sum(c.patients for group in groups for c in group)
-        for group in groups:
+                gen.gaps()
+                loader.finish()
+        finally:  # also after an error: never a database left without its triggers
             with conn.begin():
-                gen.patients(group)
-            done += sum(c.patients for c in group)
-            report("patients", done, total)
-        with conn.begin():
-            gen.gaps()
-            loader.finish()
+                outcome_pairs.install(conn)
         report("analyse", 0, 1)
         with conn.begin():
             conn.exec_driver_sql("ANALYZE")

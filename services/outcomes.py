@@ -15,9 +15,12 @@ Definitions (the popover texts in locales/*/dashboard.json say the same in words
   completed are "ever reached" from the status history (ReferralEvent) and the current status;
 * first attendance: the first `in-progress` event of the referral (the partner records that the
   person has started; attendance ticked at follow-up is not used);
-* paired change: the enrolment's timepoint-0 response in the period against a follow-up of the
-  same enrolment and instrument; n, sum of differences and sum of squared differences come from a
-  self-join in SQL and the t interval is computed from those sufficient statistics.
+* paired change: the enrolment's first timepoint-0 response (baseline) in the period, at the scope's
+  centres, against a follow-up of the same enrolment and score (the first at 3, 6 or 12 months, or
+  at the latest timepoint; wherever it was answered). The pairs are kept per enrolment and score by
+  triggers in `outcome_pair` (db/outcome_pairs.py); n, sum of differences and sum of squared
+  differences are one grouped sum over it, and the t interval is computed from those sufficient
+  statistics.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from datetime import date
 
 from scipy import stats
 from sqlalchemy import Date, Integer, and_, case, cast, exists, func, literal, or_
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from db import outcome_pairs
 from db.engine import read_session
 from db.models import (
     Attribute,
@@ -39,6 +42,7 @@ from db.models import (
     FollowUp,
     HealthCentre,
     InstrumentResponse,
+    OutcomePair,
     Patient,
     Programme,
     Referral,
@@ -68,7 +72,7 @@ from services.principal import Principal
 from settings import get_settings
 
 ACTION = "dashboard.centre"
-SCORES = ("ucla3", "djg6", "swemwbs", "ons4.satisfied", "ons4.worthwhile", "ons4.happy", "ons4.anxious")
+SCORES = tuple(outcome_pairs.SCORES)  # ucla3, djg6, swemwbs and the four ONS4 items
 FOLLOWUP_CHOICES = (None, 3, 6, 12)  # None: the latest follow-up each enrolment has
 SCREENING_INSTRUMENTS = ("ucla3", "ons_loneliness")
 ONS_LONELY_ANSWER = "often_always"
@@ -499,14 +503,16 @@ def _centre_dashboard(
                 centres, tuple(sorted(principal.centre_ids)), chosen, programme_id
             )
         ]
+        by_score = query.paired(followup_months, reliability)
+        wider_followed: list[dict[str, dict[str, float]]] = []  # computed only when a mean is shown
         for score in SCORES:
-            sums = query.paired(score, followup_months, reliability.get(score))
+            sums = by_score[score]
             if sums["n_followed"] >= rules.min_n_for_rates:
+                if not wider_followed and wider:
+                    wider_followed = [other.paired(followup_months, {}) for other in wider]
                 sums["nested_too_close"] = any(
-                    0
-                    < other.paired(score, followup_months, None)["n_followed"] - sums["n_followed"]
-                    < rules.min_n_for_rates
-                    for other in wider
+                    0 < other[score]["n_followed"] - sums["n_followed"] < rules.min_n_for_rates
+                    for other in wider_followed
                 )
             paired.append(_paired_row(score, sums, rules))
             if score in reliability:
@@ -948,105 +954,74 @@ class _Queries:
 
     # Paired change and reliable change.
 
-    def _score_value(self, alias, score: str):
-        if score.startswith("ons4."):
-            return alias.subscales[score.split(".", 1)[1]].as_float()
-        return alias.score
-
-    def paired(self, score: str, followup_months: int | None, params) -> dict[str, float]:
-        """n at baseline, n followed up, Σd, Σd² (d = follow-up − baseline) and, with reliability
-        parameters, the reliable-change categories: all in one SQL statement."""
-        R = InstrumentResponse
-        instrument = score.split(".", 1)[0]
-        value = self._score_value(R, score)
-        base_where = [
-            col(R.centre_id).in_(self.centres),
-            R.instrument == instrument,
-            R.timepoint_months == 0,
-            col(R.enrolment_id).is_not(None),
-            R.administered_on >= self.p.start,
-            R.administered_on <= self.p.end,
-            value.is_not(None),
+    def paired(self, followup_months: int | None, reliability: Mapping) -> dict[str, dict[str, float]]:
+        """Per score: n at baseline, n followed up, Σd, Σd² (d = follow-up − baseline), their
+        record-key sums and, for scores with reliability parameters, the reliable-change categories;
+        one grouped statement over `outcome_pair` (db/outcome_pairs.py), the pairs triggers keep."""
+        pair = OutcomePair
+        follow = {None: pair.latest, 3: pair.at3, 6: pair.at6, 12: pair.at12}[followup_months]
+        where = [
+            col(pair.score).in_(SCORES),
+            col(pair.centre_id).in_(self.centres),
+            pair.baseline_on >= self.p.start,
+            pair.baseline_on <= self.p.end,
         ]
         if followup_months is not None:  # only baselines whose follow-up is due by today
-            base_where.append(R.administered_on <= months_before(self.today, followup_months))
-        base_ids = select(R.enrolment_id.label("eid"), func.min(R.id).label("id")).where(*base_where)
+            where.append(pair.baseline_on <= months_before(self.today, followup_months))
         if self.programme_id is not None:
-            base_ids = base_ids.join(Enrolment, Enrolment.id == R.enrolment_id).where(
-                Enrolment.programme_id == self.programme_id
-            )
-        base_ids = base_ids.group_by(R.enrolment_id).subquery()
-        follow_where = [
-            col(R.centre_id).in_(self.centres),
-            R.instrument == instrument,
-            col(R.enrolment_id).is_not(None),
-            value.is_not(None),
-        ]
-        if followup_months is None:
-            latest = (
-                select(R.enrolment_id.label("eid"), func.max(R.timepoint_months).label("tp"))
-                .where(*follow_where, R.timepoint_months > 0)
-                .group_by(R.enrolment_id)
-                .subquery()
-            )
-            follow_ids = (
-                select(R.enrolment_id.label("eid"), func.min(R.id).label("id"))
-                .join(latest, and_(latest.c.eid == R.enrolment_id, latest.c.tp == R.timepoint_months))
-                .where(*follow_where)
-                .group_by(R.enrolment_id)
-                .subquery()
-            )
-        else:
-            follow_ids = (
-                select(R.enrolment_id.label("eid"), func.min(R.id).label("id"))
-                .where(*follow_where, R.timepoint_months == followup_months)
-                .group_by(R.enrolment_id)
-                .subquery()
-            )
-        b, f = aliased(R), aliased(R)
-        P = Patient
-        d = self._score_value(f, score) - self._score_value(b, score)
-        followed = f.id.is_not(None)
-        columns = [
-            func.count(b.id),
-            func.count(f.id),
-            func.coalesce(func.sum(d), 0.0),
-            func.coalesce(func.sum(d * d), 0.0),
-            func.coalesce(func.sum(P.record_key), 0),
-            func.coalesce(func.sum(case((followed, P.record_key), else_=0)), 0),
-        ]
-        if params is not None:
-            m = minimum_reliable_difference(params.sd1, params.r)
-            up, down = d > m, d < -m
-            good, bad = (up, down) if BETTER_DIRECTION[score] == "higher" else (down, up)
-            columns += [
+            where.append(pair.programme_id == self.programme_id)
+        d = follow - pair.baseline
+        followed = follow.is_not(None)
+        # the minimum reliable difference of each score that has one; the others never count
+        margins = {
+            score: minimum_reliable_difference(params.sd1, params.r)
+            for score, params in reliability.items()
+            if params is not None and score in SCORES
+        }
+        good = bad = literal(False)
+        if margins:
+            up = or_(*(and_(pair.score == k, d > m) for k, m in margins.items()))
+            down = or_(*(and_(pair.score == k, d < -m) for k, m in margins.items()))
+            higher = col(pair.score).in_([k for k in margins if BETTER_DIRECTION[k] == "higher"])
+            good = or_(and_(higher, up), and_(~higher, down))
+            bad = or_(and_(higher, down), and_(~higher, up))
+        rows = self.s.exec(
+            select(
+                pair.score,
+                func.count(),
+                func.count(follow),
+                func.coalesce(func.sum(d), 0.0),
+                func.coalesce(func.sum(d * d), 0.0),
+                func.coalesce(func.sum(pair.record_key), 0),
+                func.coalesce(func.sum(case((followed, pair.record_key), else_=0)), 0),
                 func.coalesce(func.sum(case((good, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((bad, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((good, P.record_key), else_=0)), 0),
-                func.coalesce(func.sum(case((bad, P.record_key), else_=0)), 0),
-            ]
-        query = (
-            select(*columns)
-            .select_from(base_ids)
-            .join(b, b.id == base_ids.c.id)
-            .join(P, P.id == b.patient_id)
-            .outerjoin(follow_ids, follow_ids.c.eid == base_ids.c.eid)
-            .outerjoin(f, f.id == follow_ids.c.id)
-        )
-        row = self.s.exec(query).one()
-        out = {
-            "n_baseline": int(row[0]),
-            "n_followed": int(row[1]),
-            "sum_d": float(row[2]),
-            "sum_d2": float(row[3]),
-            "key_baseline": int(row[4]),
-            "key_followed": int(row[5]),
-        }
-        if params is not None:
-            out["improved"], out["deteriorated"] = int(row[6]), int(row[7])
-            out["no_change"] = out["n_followed"] - out["improved"] - out["deteriorated"]
-            out["key_improved"], out["key_deteriorated"] = int(row[8]), int(row[9])
-            out["key_no_change"] = out["key_followed"] - out["key_improved"] - out["key_deteriorated"]
+                func.coalesce(func.sum(case((good, pair.record_key), else_=0)), 0),
+                func.coalesce(func.sum(case((bad, pair.record_key), else_=0)), 0),
+            )
+            .where(*where)
+            .group_by(pair.score)
+        ).all()
+        found = {row[0]: row[1:] for row in rows}
+        out: dict[str, dict[str, float]] = {}
+        for score in SCORES:
+            n_base, n_fol, sum_d, sum_d2, key_base, key_fol, imp, det, key_imp, key_det = found.get(
+                score, (0, 0, 0.0, 0.0, 0, 0, 0, 0, 0, 0)
+            )
+            sums = {
+                "n_baseline": int(n_base),
+                "n_followed": int(n_fol),
+                "sum_d": float(sum_d),
+                "sum_d2": float(sum_d2),
+                "key_baseline": int(key_base),
+                "key_followed": int(key_fol),
+            }
+            if score in margins:
+                sums["improved"], sums["deteriorated"] = int(imp), int(det)
+                sums["no_change"] = sums["n_followed"] - sums["improved"] - sums["deteriorated"]
+                sums["key_improved"], sums["key_deteriorated"] = int(key_imp), int(key_det)
+                sums["key_no_change"] = sums["key_followed"] - sums["key_improved"] - sums["key_deteriorated"]
+            out[score] = sums
         return out
 
     # Activities.
