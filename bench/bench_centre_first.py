@@ -20,6 +20,7 @@ precompute (services/precompute.py, the thread serve.py starts):
 
     .venv/bin/python -m bench.bench_centre_first            # AppTest, plain and precompute
     .venv/bin/python -m bench.bench_centre_first browser    # Chromium on serve.py, after the warm-up
+    .venv/bin/python -m bench.bench_centre_first browser cold   # ... the data changed just before
 """
 
 from __future__ import annotations
@@ -57,13 +58,13 @@ def _open(user_id: int) -> float:
     return elapsed
 
 
-def _write() -> None:
+def _write(url: str | None = None) -> None:
     """A write to a table the dashboard reads, as another replica might make it."""
     from sqlalchemy import text
 
     from db.engine import write_session
 
-    with write_session() as s:
+    with write_session(url) as s:
         s.exec(text("UPDATE health_centre SET name = name WHERE id = (SELECT MIN(id) FROM health_centre)"))
 
 
@@ -88,9 +89,7 @@ def child(user_id: int, mode: str) -> None:
     rewarm = time.perf_counter() - started
     third = _open(user_id)
     print(
-        json.dumps(
-            {"warm_up_s": warm, "process_cold_s": first, "rewarm_s": rewarm, "after_write_s": third}
-        )
+        json.dumps({"warm_up_s": warm, "process_cold_s": first, "rewarm_s": rewarm, "after_write_s": third})
     )
 
 
@@ -136,11 +135,13 @@ def main() -> None:
     (RESULTS / "centre_first.json").write_text(json.dumps(results, indent=1))
 
 
-def browser(wait_s: float = 90.0, port: int = 8765) -> None:
+def browser(wait_s: float = 90.0, port: int = 8765, cold: bool = False) -> None:
     """Chromium against `streamlit run serve.py` on the region copy: the region manager logs in
     after the precompute thread has had `wait_s` seconds, opens Centre outcomes (first visit of the
-    browser session), goes Home and opens it again (second visit). Run `main()` once first (it
-    creates the copy and the bench users, password "bench password 123")."""
+    browser session), goes Home and opens it again (second visit). With `cold`, a write to the data
+    just before the first visit (another connector's save, on any replica) makes every cached view
+    stale: the first visit then computes the whole dashboard. Run `main()` once first (it creates
+    the copy and the bench users, password "bench password 123")."""
     import urllib.request
 
     from playwright.sync_api import sync_playwright
@@ -180,7 +181,9 @@ def browser(wait_s: float = 90.0, port: int = 8765) -> None:
                 link = links.filter(has=page.get_by_text(translate("page.outcomes_centre", "sv"), exact=True))
                 shown = []
                 for visit in ("first", "second"):
-                    if visit == "second":
+                    if visit == "first" and cold:
+                        _write(f"sqlite:///{COPY}")  # the data changed a moment ago: no view is current
+                    elif visit == "second":
                         links.first.click()  # Home
                         page.wait_for_selector(idle, timeout=120_000)
                         page.wait_for_timeout(1000)
@@ -195,7 +198,8 @@ def browser(wait_s: float = 90.0, port: int = 8765) -> None:
             chromium.close()
         for read_s, shown in results.items():
             print(
-                f"browser, {read_s:.0f} s on the home page first: Centre outcomes first visit "
+                f"browser{' (data just changed)' if cold else ''}, {read_s:.0f} s on the home page first:"
+                f" Centre outcomes first visit "
                 f"{shown[0]:.2f} s, second visit {shown[1]:.2f} s"
             )
     finally:
@@ -207,6 +211,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 3 and sys.argv[1] == "child":
         child(int(sys.argv[2]), sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "browser":
-        browser()
+        browser(cold="cold" in sys.argv[2:])
     else:
         main()
