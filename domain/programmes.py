@@ -25,6 +25,10 @@ DEFAULT_BLOCK_SIZE = 4
 
 # --- Dates ----------------------------------------------------------------------------------------
 
+# The status of an enrolment, and of its follow-ups, left for another programme
+# (services/followup.py change_programme): nobody was lost, nothing more is due there.
+MOVED = "moved"
+
 
 def add_months(day: date, months: int) -> date:
     """`day` plus whole calendar months, clamping the day to the target month's last day

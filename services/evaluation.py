@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from db.engine import read_session
@@ -55,6 +55,7 @@ from domain.disclosure import (
     protect_table,
     rate_allowed,
 )
+from domain.programmes import MOVED
 from domain.statistics import proportion_ci
 from services.dashboards import (
     Period,
@@ -181,6 +182,9 @@ def _enrolments(programme_id: int, scope: tuple[int, ...], chosen: Period):
             col(Enrolment.centre_id).in_(scope),
             Enrolment.enrolled_on >= chosen.start,
             Enrolment.enrolled_on <= chosen.end,
+            # moved to another programme (services/followup.py change_programme): evaluated there,
+            # not lost here; once randomised, analysed as allocated (intention to treat)
+            or_(Enrolment.status != MOVED, col(Enrolment.arm).is_not(None)),
         )
         .subquery()
     )

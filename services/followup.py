@@ -460,11 +460,12 @@ def join_or_enrol(
 
 
 def change_programme(principal: Principal, enrolment_id: int, programme_code: str) -> EnrolmentView:
-    """Move an active enrolment to another programme after a referral (issue 12): the old one is
-    withdrawn, the new one keeps the enrolment day (the schedule still counts from the baseline),
-    takes over the baseline answers and a completed baseline, and the referrals that started or
-    joined the old one. Only while no later follow-up has been completed (then the old programme
-    has data of its own). A randomised programme allocates as on any enrolment."""
+    """Move an active enrolment to another programme after a referral (issue 12): the old one and
+    its follow-ups are marked moved (not withdrawn: nobody was lost), the new one keeps the
+    enrolment day (the schedule still counts from the baseline), takes over the baseline answers
+    and a completed baseline, and the referrals that started or joined the old one. Only while no
+    later follow-up has been completed (then the old programme has data of its own). A randomised
+    programme allocates as on any enrolment."""
     action = "enrolment.change"
     _require_connector(principal, action)
     with read_session() as s:
@@ -520,7 +521,10 @@ def _move_enrolment(
     programme: Programme,
 ) -> EnrolmentView:
     """change_programme's writes, in the caller's transaction (which holds the programme lock)."""
-    old.status = "withdrawn"
+    # Not a withdrawal: the person goes on in the new programme with the same answers. The old
+    # enrolment and its follow-ups are marked moved, so no evaluation or completion rate counts
+    # them as lost (services/evaluation.py keeps a randomised one, for intention to treat).
+    old.status = prog.MOVED
     s.add(old)
     new = _new_enrolment(
         s, principal, patient, programme, old.enrolled_on, note=f" from={old_programme.code}"
@@ -541,6 +545,9 @@ def _move_enrolment(
         new_baseline.completed_on = old_baseline.completed_on
         new_baseline.attendance = dict(old_baseline.attendance or {})
         s.add(new_baseline)
+    for line in s.exec(select(FollowUp).where(FollowUp.enrolment_id == old.id)).all():
+        line.status = prog.MOVED
+        s.add(line)
     for referral in s.exec(select(Referral).where(Referral.enrolment_id == old.id)).all():
         referral.enrolment_id = new.id
         s.add(referral)

@@ -36,6 +36,7 @@ from sqlmodel import Session, col
 
 from db.engine import read_session, write_session
 from db.models import FollowUp, HealthCentre, InstrumentResponse, OutcomeSummary, Patient, Referral, utcnow
+from domain.programmes import MOVED
 from domain.statistics import minimum_reliable_difference, reliability_params
 
 FRESH_FOR = timedelta(minutes=15)
@@ -112,7 +113,7 @@ def _refresh_chunk(session: Session, centres: tuple[int, ...], now: datetime, to
                 func.sum(Patient.record_key),
             )
             .join(Patient, Patient.id == FollowUp.patient_id)
-            .where(col(FollowUp.centre_id).in_(centres), FollowUp.due_on <= today)
+            .where(col(FollowUp.centre_id).in_(centres), FollowUp.due_on <= today, FollowUp.status != MOVED)
             .group_by(FollowUp.centre_id, month),
         )
     )

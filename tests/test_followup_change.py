@@ -13,6 +13,7 @@ from db.models import Enrolment, FollowUp, InstrumentResponse, Referral
 from domain import programmes as prog
 from locales import translate
 from services import followup, screening
+from services.dashboards import period
 from services.errors import AccessDenied, ValidationError
 from tests.test_followup import UCLA3, _consent_to_referral, _refer, _screen, app, build_world, events, texts
 
@@ -58,7 +59,7 @@ def test_the_programme_can_be_changed_after_a_referral(world):
     assert changed.programme_code == "samverkansmodell" and changed.id != old_id
     assert changed.enrolled_on == screened_on  # the schedule still counts from the baseline
     with read_session() as s:
-        assert s.get(Enrolment, old_id).status == "withdrawn"
+        assert s.get(Enrolment, old_id).status == "moved"
         new = s.get(Enrolment, changed.id)
         assert new.status == "active" and new.arm in ("coaching", "control")
         assert s.get(InstrumentResponse, first.id).enrolment_id == new.id  # the baseline moves along
@@ -137,3 +138,53 @@ def test_follow_up_page_changes_the_programme(world):
     assert active.id != made.follow_up.enrolment_id
     # The page moved to the new programme's baseline follow-up.
     assert "Samverkansmodell" in texts(at)
+
+
+@pytest.mark.parametrize("randomised", [False, True])
+def test_a_changed_programme_counts_nobody_as_lost(world, randomised):
+    """The old enrolment and its follow-ups are marked moved, not withdrawn: the follow-up
+    completion rate counts the baseline once (the new enrolment's), and the old programme's
+    evaluation leaves the person out unless it had randomised them (intention to treat)."""
+    from services import evaluation, summaries
+
+    _consent_to_referral(world.patient)
+    _screen(world, date.today() - timedelta(days=10))
+    old_code, new_code = (
+        ("samverkansmodell", "social_prescribing")
+        if randomised
+        else ("social_prescribing", "samverkansmodell")
+    )
+    if randomised:  # enrolled in the randomised programme first
+        old_id = followup.enrol(world.connector, patient_id=world.patient, programme_code=old_code).id
+        first = screening.record_response(
+            world.connector,
+            patient_id=world.patient,
+            instrument="ucla3",
+            answers=UCLA3,
+            enrolment_id=old_id,
+            timepoint_months=0,
+        )
+        assert first.id
+    else:
+        old_id = _refer(world).follow_up.enrolment_id
+    followup.change_programme(world.connector, old_id, new_code)
+    with read_session() as s:
+        old = s.get(Enrolment, old_id)
+        assert old.status == prog.MOVED
+        statuses = set(s.exec(select(FollowUp.status).where(FollowUp.enrolment_id == old_id)).all())
+        old_programme = old.programme_id
+        centre = old.centre_id
+    assert statuses == {prog.MOVED}
+    summaries.refresh_summaries([centre])
+    month = date.today().replace(day=1)
+    done, due = summaries.read_summaries([centre], month.replace(year=month.year - 1), month)[
+        (centre, "followup_completion")
+    ]
+    # the new baseline only (completed when the referral's screening was taken as baseline)
+    assert (done, due) == ((0, 1) if randomised else (1, 1))
+    year = (date.today() - timedelta(days=10)).year
+    this_year = period(date(year, 1, 1), date(year, 12, 31))
+    with read_session() as s:
+        enrolments = evaluation._enrolments(old_programme, (centre,), this_year)
+        counted = s.exec(select(enrolments.c.id)).all()
+    assert counted == ([old_id] if randomised else [])
