@@ -147,40 +147,25 @@ if board.trend.months_hidden:
 # Activities ----------------------------------------------------------------------------------------
 st.subheader(t("outcomes.activities.header"))
 left, right = st.columns(2)
-with left:
-    if board.activities:
-        chart(
-            rank_chart(
-                board.activities, t("outcomes.activities.title"), t("outcomes.activities.x"), language
-            ),
-            width="stretch",
-            key="outcomes_activities_chart",
+for column, ranked, kind, title, stem in (
+    (left, board.activities, "activity", "outcomes.activities.title", "activities"),
+    (right, board.categories, "category", "outcomes.categories.title", "categories"),
+):
+    with column:
+        if ranked:
+            chart(
+                rank_chart(ranked, t(title), t("outcomes.activities.x"), language),
+                width="stretch",
+                key=f"outcomes_{stem}_chart",
+            )
+        header, rows = rank_table(ranked, t, language, kind)
+        table_with_download(
+            header,
+            rows,
+            file_stem=stem,
+            key=f"outcomes_{stem}",
+            csv=rank_csv(ranked, t, language, kind),
         )
-    header, rows = rank_table(board.activities, t, language, "activity")
-    table_with_download(
-        header,
-        rows,
-        file_stem="activities",
-        key="outcomes_activities",
-        csv=rank_csv(board.activities, t, language, "activity"),
-    )
-with right:
-    if board.categories:
-        chart(
-            rank_chart(
-                board.categories, t("outcomes.categories.title"), t("outcomes.activities.x"), language
-            ),
-            width="stretch",
-            key="outcomes_categories_chart",
-        )
-    header, rows = rank_table(board.categories, t, language, "category")
-    table_with_download(
-        header,
-        rows,
-        file_stem="categories",
-        key="outcomes_categories",
-        csv=rank_csv(board.categories, t, language, "category"),
-    )
 st.caption(t("outcomes.activities.note"))
 
 # Report --------------------------------------------------------------------------------------------
