@@ -156,15 +156,7 @@ def test_a_changed_programme_counts_nobody_as_lost(world, randomised):
     )
     if randomised:  # enrolled in the randomised programme first
         old_id = followup.enrol(world.connector, patient_id=world.patient, programme_code=old_code).id
-        first = screening.record_response(
-            world.connector,
-            patient_id=world.patient,
-            instrument="ucla3",
-            answers=UCLA3,
-            enrolment_id=old_id,
-            timepoint_months=0,
-        )
-        assert first.id
+        _respond(world, old_id, 0, answers=UCLA3)
     else:
         old_id = _refer(world).follow_up.enrolment_id
     followup.change_programme(world.connector, old_id, new_code)
