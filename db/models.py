@@ -451,7 +451,19 @@ class InstrumentResponse(SQLModel, table=True):
     __tablename__ = "instrument_response"
     __table_args__ = (
         Index("ix_response_centre_date_score", "centre_id", "administered_on", "instrument", "score"),
-        Index("ix_response_patient", "patient_id", "instrument", "administered_on"),
+        # centre_id: Centre outcomes' days to referral reads a referred patient's screenings here only
+        Index("ix_response_patient", "patient_id", "instrument", "administered_on", "centre_id"),
+        # Centre outcomes' screening and monthly trend: each patient's first answer, from the index alone
+        Index(
+            "ix_response_outcome",
+            "instrument",
+            "centre_id",
+            "administered_on",
+            "patient_id",
+            "id",
+            "total",
+            "band",
+        ),
         # paired change: baseline and follow-up of one enrolment (outcome dashboards)
         Index("ix_response_enrolment", "enrolment_id", "instrument", "timepoint_months", "score"),
     )
@@ -481,7 +493,16 @@ class Referral(SQLModel, table=True):
     """A patient referred to an activity; never deleted. Status after FHIR Task."""
 
     __table_args__ = (
-        Index("ix_referral_centre_created", "centre_id", "created_on", "status"),
+        # patient, activity and id too: Centre outcomes reads the period's referrals from the index alone
+        Index(
+            "ix_referral_centre_created",
+            "centre_id",
+            "created_on",
+            "status",
+            "patient_id",
+            "service_id",
+            "id",
+        ),
         Index("ix_referral_service", "service_id", "status"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -505,6 +526,8 @@ class ReferralEvent(SQLModel, table=True):
     """One status change of a referral: the full history."""
 
     __tablename__ = "referral_event"
+    # Centre outcomes: has a referral reached a status, and its first in-progress moment (migration 0016)
+    __table_args__ = (Index("ix_referral_event_status", "referral_id", "status", "at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)
     status: str = Field(max_length=20)
@@ -533,7 +556,8 @@ class Programme(SQLModel, table=True):
 class Enrolment(SQLModel, table=True):
     __table_args__ = (
         Index("ix_enrolment_centre", "centre_id", "enrolled_on"),
-        Index("ix_enrolment_programme", "programme_id", "centre_id", "enrolled_on"),
+        # patient_id: a programme's patients at some centres, from the index alone (Centre outcomes)
+        Index("ix_enrolment_programme", "programme_id", "centre_id", "enrolled_on", "patient_id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
@@ -561,7 +585,10 @@ class ArmAllocation(SQLModel, table=True):
 
 class FollowUp(SQLModel, table=True):
     __tablename__ = "follow_up"
-    __table_args__ = (Index("ix_follow_up_centre_due", "centre_id", "due_on", "status"),)
+    # patient and enrolment too: Centre outcomes' completion rate from the index alone (migration 0016)
+    __table_args__ = (
+        Index("ix_follow_up_centre_due", "centre_id", "due_on", "status", "patient_id", "enrolment_id"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     enrolment_id: int = Field(foreign_key="enrolment.id", index=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
