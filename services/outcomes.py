@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from scipy import stats
-from sqlalchemy import Date, Integer, and_, case, cast, exists, func, literal, or_
+from sqlalchemy import BigInteger, Date, DateTime, Integer, and_, case, cast, func, literal, or_
 from sqlmodel import col, select
 
 from db import outcome_pairs
@@ -52,6 +52,7 @@ from db.models import (
 )
 from domain.cellkey import published_count
 from domain.disclosure import TOTAL, DisclosureRules, protect_counts, protect_mean, protect_rate
+from domain.programmes import MOVED
 from domain.spc import xmr
 from domain.statistics import BETTER_DIRECTION, minimum_reliable_difference
 from services.audit import require_role
@@ -233,11 +234,29 @@ def _days_between(session, later, earlier):
     return cast(later, Date) - earlier
 
 
-def _month(session, day):
-    """'YYYY-MM' of a date column."""
+def _month_key(session, day):
+    """A value per calendar month of a date column, cheap to group by: 'YYYY-MM' on SQLite (the
+    ISO text's first seven characters), the month's first day on Postgres (strftime() and to_char()
+    per row cost a third of the monthly trend at region scale). `_month` gives its 'YYYY-MM'."""
     if _sqlite(session):
-        return func.strftime("%Y-%m", day)
+        return func.substr(day, 1, 7)
+    return func.date_trunc("month", cast(day, DateTime))
+
+
+def _month(session, day):
+    """'YYYY-MM' of a date column or of a `_month_key`."""
+    if _sqlite(session):
+        return func.substr(day, 1, 7)
     return func.to_char(day, "YYYY-MM")
+
+
+def _day_order(session, day, start: date):
+    """An integer that grows with the date, from 0 at `start`: days since `start` on Postgres; on
+    SQLite, where dates are ISO text and julianday() is slow per row, YYYYMMDD minus the start's
+    (gaps between months, same order). Only for ordering days within a period of at most a year."""
+    if _sqlite(session):
+        return cast(func.replace(day, "-", ""), Integer) - int(start.strftime("%Y%m%d"))
+    return day - start
 
 
 def _pct(rate: float | None) -> str:
@@ -655,17 +674,22 @@ class _Queries:
     def __init__(self, session, centres, chosen: Period, programme_id, rules, threshold: int, today: date):
         self.s, self.centres, self.p = session, centres, chosen
         self.programme_id, self.rules, self.threshold, self.today = programme_id, rules, threshold, today
+        self._referral_result = None  # computed once per view (`_referral_counts`)
 
     # Filters shared by several queries.
 
     def _in_programme(self, patient_id_column):
-        """True when no programme is chosen, else: the patient has an enrolment in it here."""
+        """True when no programme is chosen, else: the patient has an enrolment in it here. The
+        programme's patients are one list, read once (covered by ix_enrolment_programme); `+ 0` keeps
+        SQLite from starting from that list (most patients when the programme is the main one) and
+        reading each patient's responses or referrals by patient: every row is checked against it."""
         if self.programme_id is None:
             return literal(True)
-        return exists().where(
-            Enrolment.patient_id == patient_id_column,
-            Enrolment.programme_id == self.programme_id,
-            col(Enrolment.centre_id).in_(self.centres),
+        return (patient_id_column + 0).in_(
+            select(Enrolment.patient_id).where(
+                Enrolment.programme_id == self.programme_id,
+                col(Enrolment.centre_id).in_(self.centres),
+            )
         )
 
     def _referrals_in_period(self):
@@ -680,233 +704,154 @@ class _Queries:
 
     # Screening.
 
-    def _first_of(self, instrument: str, *, extra_partition=()):
-        """Each patient's first response on `instrument` in the period (row number 1)."""
+    def _first_key(self, flag):
+        """A response's place in the period as one integer with `flag` (0 or 1) in its lowest bit:
+        min() of it over a group is the group's first response (by day, then id) and `% 2` what that
+        response said. Grouping with it costs half of a window's row_number() on SQLite, and a
+        region's year holds half a million screening responses. (Days < 2^11, ids < 2^40.)"""
         R = InstrumentResponse
-        ranked = (
-            select(
-                R.patient_id,
-                R.total,
-                R.band,
-                R.administered_on,
-                func.row_number()
-                .over(partition_by=(R.patient_id, *extra_partition), order_by=(R.administered_on, R.id))
-                .label("rn"),
-            )
-            .where(
-                col(R.centre_id).in_(self.centres),
-                R.instrument == instrument,
-                R.administered_on >= self.p.start,
-                R.administered_on <= self.p.end,
-                self._in_programme(R.patient_id),
-            )
-            .subquery()
+        day = _day_order(self.s, R.administered_on, self.p.start)
+        return (day * literal(2**40, BigInteger) + R.id) * 2 + flag
+
+    def _responses_in_period(self, *instruments: str):
+        """The responses on `instruments` in the period, at the centres and in the programme."""
+        R = InstrumentResponse
+        return (
+            col(R.instrument).in_(instruments),
+            col(R.centre_id).in_(self.centres),
+            R.administered_on >= self.p.start,
+            R.administered_on <= self.p.end,
+            self._in_programme(R.patient_id),
         )
-        return ranked
 
     def screening(self) -> tuple[dict[str, int], dict[str, int]]:
-        """The counts and, for each, the sum of its people's record keys (domain.cellkey)."""
+        """The counts and, for each, the sum of its people's record keys (domain.cellkey). One pass:
+        per patient, the first UCLA-3 and the first ONS answer of the period (see `_first_key`)."""
         R, P = InstrumentResponse, Patient
-        people = (
-            select(R.patient_id.label("pid"))
-            .where(
-                col(R.centre_id).in_(self.centres),
-                col(R.instrument).in_(SCREENING_INSTRUMENTS),
-                R.administered_on >= self.p.start,
-                R.administered_on <= self.p.end,
-                self._in_programme(R.patient_id),
+        ucla3_lonely = case((R.total >= self.threshold, 1), else_=0)
+        ons_lonely = case((R.band == ONS_LONELY_ANSWER, 1), else_=0)
+        first = (
+            select(
+                R.patient_id.label("pid"),
+                func.min(case((R.instrument == "ucla3", self._first_key(ucla3_lonely)))).label("u"),
+                func.min(case((R.instrument == "ons_loneliness", self._first_key(ons_lonely)))).label("o"),
             )
-            .distinct()
+            .where(*self._responses_in_period(*SCREENING_INSTRUMENTS))
+            .group_by(R.patient_id)
             .subquery()
         )
-        screened, screened_key = self.s.exec(
-            select(func.count(), func.coalesce(func.sum(P.record_key), 0))
-            .select_from(people)
-            .join(P, P.id == people.c.pid)
+        flags = {
+            "screened": literal(1),
+            "with_ucla3": case((first.c.u.is_not(None), 1), else_=0),
+            "lonely_ucla3": func.coalesce(first.c.u % 2, 0),
+            "with_ons": case((first.c.o.is_not(None), 1), else_=0),
+            "lonely_ons": func.coalesce(first.c.o % 2, 0),
+        }
+        flags["lonely_any"] = case((or_(flags["lonely_ucla3"] == 1, flags["lonely_ons"] == 1), 1), else_=0)
+        keyed = [case((flag == 1, P.record_key), else_=0) for flag in flags.values()]
+        row = self.s.exec(
+            select(*(func.coalesce(func.sum(v), 0) for v in [*flags.values(), *keyed]))
+            .select_from(first)
+            .join(P, P.id == first.c.pid)
         ).one()
-        u = self._first_of("ucla3")
-        o = self._first_of("ons_loneliness")
-        u_lonely, o_lonely = u.c.total >= self.threshold, o.c.band == ONS_LONELY_ANSWER
-
-        def counted(sub, lonely):
-            return self.s.exec(
-                select(
-                    func.count(),
-                    func.coalesce(func.sum(case((lonely, 1), else_=0)), 0),
-                    func.coalesce(func.sum(P.record_key), 0),
-                    func.coalesce(func.sum(case((lonely, P.record_key), else_=0)), 0),
-                )
-                .select_from(sub)
-                .join(P, P.id == sub.c.patient_id)
-                .where(sub.c.rn == 1)
-            ).one()
-
-        with_ucla3, lonely_ucla3, with_ucla3_key, lonely_ucla3_key = counted(u, u_lonely)
-        with_ons, lonely_ons, with_ons_key, lonely_ons_key = counted(o, o_lonely)
-        lonely_people = (
-            select(u.c.patient_id.label("pid"))
-            .where(u.c.rn == 1, u_lonely)
-            .union(select(o.c.patient_id).where(o.c.rn == 1, o_lonely))
-            .subquery()
+        n = len(flags)
+        return (
+            {name: int(v) for name, v in zip(flags, row[:n], strict=True)},
+            {name: int(v) for name, v in zip(flags, row[n:], strict=True)},
         )
-        lonely_any, lonely_any_key = self.s.exec(
-            select(func.count(), func.coalesce(func.sum(P.record_key), 0))
-            .select_from(lonely_people)
-            .join(P, P.id == lonely_people.c.pid)
-        ).one()
-        counts = {
-            "screened": int(screened),
-            "with_ucla3": int(with_ucla3),
-            "lonely_ucla3": int(lonely_ucla3),
-            "with_ons": int(with_ons),
-            "lonely_ons": int(lonely_ons),
-            "lonely_any": int(lonely_any),
-        }
-        keys = {
-            "screened": int(screened_key),
-            "with_ucla3": int(with_ucla3_key),
-            "lonely_ucla3": int(lonely_ucla3_key),
-            "with_ons": int(with_ons_key),
-            "lonely_ons": int(lonely_ons_key),
-            "lonely_any": int(lonely_any_key),
-        }
-        return counts, keys
 
     def monthly_lonely(self) -> dict[str, tuple[int, int]]:
         """Per 'YYYY-MM': (lonely, screened) at each patient's first UCLA-3 of that month."""
         R = InstrumentResponse
-        month = _month(self.s, R.administered_on)
-        ranked = (
-            select(
-                month.label("month"),
-                R.total,
-                func.row_number()
-                .over(partition_by=(R.patient_id, month), order_by=(R.administered_on, R.id))
-                .label("rn"),
-            )
-            .where(
-                col(R.centre_id).in_(self.centres),
-                R.instrument == "ucla3",
-                R.administered_on >= self.p.start,
-                R.administered_on <= self.p.end,
-                self._in_programme(R.patient_id),
-            )
+        month = _month_key(self.s, R.administered_on)
+        lonely = case((R.total >= self.threshold, 1), else_=0)
+        firsts = (
+            select(month.label("month"), func.min(self._first_key(lonely)).label("first"))
+            .where(*self._responses_in_period("ucla3"))
+            .group_by(month, R.patient_id)
             .subquery()
         )
         rows = self.s.exec(
-            select(
-                ranked.c.month, func.sum(case((ranked.c.total >= self.threshold, 1), else_=0)), func.count()
+            select(_month(self.s, firsts.c.month), func.sum(firsts.c.first % 2), func.count()).group_by(
+                firsts.c.month
             )
-            .where(ranked.c.rn == 1)
-            .group_by(ranked.c.month)
         ).all()
         return {str(m): (int(lonely or 0), int(n)) for m, lonely, n in rows}
 
     # Referrals.
 
     def _referral_flags(self):
-        """Per referral in the period: reached accepted / started / completed (history or status),
-        and the first in-progress moment."""
+        """Per referral in the period: reached accepted / started / completed (history or status).
+        The status answers for most referrals; the others look their own events up by index
+        (ix_referral_event_status), so no event outside the period's referrals is read."""
         R, E = Referral, ReferralEvent
-        events = (
+
+        def reached(statuses):
+            in_history = select(literal(1)).where(E.referral_id == R.id, col(E.status).in_(statuses)).exists()
+            return case((or_(col(R.status).in_(statuses), in_history), 1), else_=0)
+
+        return (
             select(
-                E.referral_id.label("rid"),
-                func.max(case((col(E.status).in_(ACCEPTED_OR_LATER), 1), else_=0)).label("acc"),
-                func.max(case((col(E.status).in_(STARTED_OR_LATER), 1), else_=0)).label("sta"),
-                func.max(case((E.status == "completed", 1), else_=0)).label("com"),
-                func.min(case((E.status == "in-progress", E.at), else_=None)).label("first_in_progress"),
-            )
-            # only the scope's referrals: grouping the whole event table is seconds at national size
-            .where(col(E.referral_id).in_(select(R.id).where(self._referrals_in_period())))
-            .group_by(E.referral_id)
-            .subquery()
-        )
-        flags = (
-            select(
-                R.id.label("id"),
                 R.patient_id.label("patient_id"),
                 Patient.record_key.label("rk"),
-                R.created_on.label("created_on"),
-                case(
-                    (or_(col(R.status).in_(ACCEPTED_OR_LATER), func.coalesce(events.c.acc, 0) == 1), 1),
-                    else_=0,
-                ).label("acc"),
-                case(
-                    (or_(col(R.status).in_(STARTED_OR_LATER), func.coalesce(events.c.sta, 0) == 1), 1),
-                    else_=0,
-                ).label("sta"),
-                case((or_(R.status == "completed", func.coalesce(events.c.com, 0) == 1), 1), else_=0).label(
-                    "com"
-                ),
-                events.c.first_in_progress,
+                reached(ACCEPTED_OR_LATER).label("acc"),
+                reached(STARTED_OR_LATER).label("sta"),
+                reached(("completed",)).label("com"),
             )
             .select_from(R)
             .join(Patient, Patient.id == R.patient_id)
-            .outerjoin(events, events.c.rid == R.id)
             .where(self._referrals_in_period())
             .subquery()
         )
-        return flags
 
-    def referrals(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Referral counts and their record-key sums (each referral keyed by its patient's key)."""
+    def _referral_counts(self) -> list[int]:
+        """Referrals made / accepted / started / completed, the same for people (reached by any of
+        their referrals), and each one's record-key sum: one statement, run once per view."""
+        if self._referral_result is not None:
+            return self._referral_result
         f = self._referral_flags()
-        row = self.s.exec(
+        per_person = (
             select(
-                func.count(),
-                func.coalesce(func.sum(f.c.acc), 0),
-                func.coalesce(func.sum(f.c.sta), 0),
-                func.coalesce(func.sum(f.c.com), 0),
-                func.coalesce(func.sum(f.c.rk), 0),
-                func.coalesce(func.sum(f.c.acc * f.c.rk), 0),
-                func.coalesce(func.sum(f.c.sta * f.c.rk), 0),
-                func.coalesce(func.sum(f.c.com * f.c.rk), 0),
-            )
-        ).one()
-        names = ("made", "accepted", "started", "completed")
-        return (
-            {n: int(v) for n, v in zip(names, row[:4], strict=True)},
-            {n: int(v) for n, v in zip(names, row[4:], strict=True)},
-        )
-
-    def referred_people(self) -> tuple[dict[str, int], dict[str, int]]:
-        f = self._referral_flags()
-        people = (
-            select(
-                f.c.patient_id,
                 func.max(f.c.rk).label("rk"),
-                func.max(f.c.acc).label("acc"),
-                func.max(f.c.sta).label("sta"),
-                func.max(f.c.com).label("com"),
+                func.count().label("made"),
+                func.sum(f.c.acc).label("acc"),
+                func.sum(f.c.sta).label("sta"),
+                func.sum(f.c.com).label("com"),
             )
             .group_by(f.c.patient_id)
             .subquery()
         )
-        row = self.s.exec(
-            select(
-                func.count(),
-                func.coalesce(func.sum(people.c.acc), 0),
-                func.coalesce(func.sum(people.c.sta), 0),
-                func.coalesce(func.sum(people.c.com), 0),
-                func.coalesce(func.sum(people.c.rk), 0),
-                func.coalesce(func.sum(people.c.acc * people.c.rk), 0),
-                func.coalesce(func.sum(people.c.sta * people.c.rk), 0),
-                func.coalesce(func.sum(people.c.com * people.c.rk), 0),
-            )
-        ).one()
+        c = per_person.c
+        referrals = [c.made, c.acc, c.sta, c.com]  # each referral keyed by its patient's key
+        people = [literal(1)] + [case((n > 0, 1), else_=0) for n in referrals[1:]]
+        sums = [*referrals, *(n * c.rk for n in referrals), *people, *(n * c.rk for n in people)]
+        row = self.s.exec(select(*(func.coalesce(func.sum(s), 0) for s in sums))).one()
+        self._referral_result = [int(v) for v in row]
+        return self._referral_result
+
+    def referrals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Referral counts and their record-key sums (each referral keyed by its patient's key)."""
+        row = self._referral_counts()
+        names = ("made", "accepted", "started", "completed")
+        return dict(zip(names, row[0:4], strict=True)), dict(zip(names, row[4:8], strict=True))
+
+    def referred_people(self) -> tuple[dict[str, int], dict[str, int]]:
+        row = self._referral_counts()
         names = ("referred", "accepted", "started", "completed")
-        return (
-            {n: int(v) for n, v in zip(names, row[:4], strict=True)},
-            {n: int(v) for n, v in zip(names, row[4:], strict=True)},
-        )
+        return dict(zip(names, row[8:12], strict=True)), dict(zip(names, row[12:16], strict=True))
 
     def days_to_referral(self) -> dict[int, int]:
         """Histogram of days from the patient's first screening (any time up to the referral) to
-        each referral made in the period."""
+        each referral made in the period. Only the referred patients' screening responses are
+        grouped (by ix_response_patient), not every screening response of the centres."""
         R, Q = Referral, InstrumentResponse
         first = (
             select(Q.patient_id.label("pid"), func.min(Q.administered_on).label("first_on"))
-            .where(col(Q.centre_id).in_(self.centres), col(Q.instrument).in_(SCREENING_INSTRUMENTS))
+            .where(
+                col(Q.patient_id).in_(select(R.patient_id).where(self._referrals_in_period())),
+                col(Q.instrument).in_(SCREENING_INSTRUMENTS),
+                col(Q.centre_id).in_(self.centres),
+            )
             .group_by(Q.patient_id)
             .subquery()
         )
@@ -922,10 +867,20 @@ class _Queries:
         return {int(d): int(n) for d, n in rows}
 
     def days_to_attendance(self) -> dict[int, int]:
-        f = self._referral_flags()
-        days = _days_between(self.s, f.c.first_in_progress, f.c.created_on).label("days")
-        per_referral = select(days).where(f.c.first_in_progress.is_not(None)).subquery()
-        rows = self.s.exec(select(per_referral.c.days, func.count()).group_by(per_referral.c.days)).all()
+        """Histogram of days from each referral made in the period to its first `in-progress`
+        event: one index lookup per referral. Grouped first and filtered after (HAVING), so that
+        SQLite looks the event up once per referral, not once for the filter and once for the group."""
+        R, E = Referral, ReferralEvent
+        first_in_progress = (
+            select(func.min(E.at)).where(E.referral_id == R.id, E.status == "in-progress").scalar_subquery()
+        )
+        per_referral = (
+            select(_days_between(self.s, first_in_progress, R.created_on).label("days"))
+            .where(self._referrals_in_period())
+            .subquery()
+        )
+        days = per_referral.c.days
+        rows = self.s.exec(select(days, func.count()).group_by(days).having(days.is_not(None))).all()
         return {int(d): int(n) for d, n in rows}
 
     # Follow-up.
@@ -938,6 +893,7 @@ class _Queries:
             col(F.centre_id).in_(self.centres),
             F.due_on >= self.p.start,
             F.due_on <= due_until,
+            F.status != MOVED,  # left for another programme: due there instead
         ]
         done = F.status == "completed"
         query = select(
@@ -1027,24 +983,29 @@ class _Queries:
     # Activities.
 
     def activities(self) -> tuple[list, list]:
-        R, S = Referral, Service
-        P = Patient
-        by_service = self.s.exec(
-            select(S.name, func.count(), func.coalesce(func.sum(P.record_key), 0))
-            .select_from(R)
+        """Referrals and their record-key sums per activity and per category: the period's referrals
+        are counted per activity once, and the categories add up those few rows."""
+        R, S, P = Referral, Service, Patient
+        per_service = (
+            select(
+                R.service_id.label("sid"),
+                func.count().label("n"),
+                func.coalesce(func.sum(P.record_key), 0).label("k"),
+            )
             .join(P, P.id == R.patient_id)
-            .join(S, S.id == R.service_id)
             .where(self._referrals_in_period())
-            .group_by(S.id, S.name)
+            .group_by(R.service_id)
+            .subquery()
+        )
+        by_service = self.s.exec(
+            select(S.name, per_service.c.n, per_service.c.k).join(S, S.id == per_service.c.sid)
         ).all()
         T, A = TaxonomyTerm, Attribute
         by_category = self.s.exec(
-            select(T.name_sv, T.name_da, T.name_en, func.count(), func.coalesce(func.sum(P.record_key), 0))
-            .select_from(R)
-            .join(P, P.id == R.patient_id)
-            .join(A, A.service_id == R.service_id)
+            select(T.name_sv, T.name_da, T.name_en, func.sum(per_service.c.n), func.sum(per_service.c.k))
+            .select_from(per_service)
+            .join(A, A.service_id == per_service.c.sid)
             .join(T, and_(T.id == A.taxonomy_term_id, T.taxonomy == "category"))
-            .where(self._referrals_in_period())
             .group_by(T.id, T.name_sv, T.name_da, T.name_en)
         ).all()
         return (

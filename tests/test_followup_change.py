@@ -145,7 +145,7 @@ def test_a_changed_programme_counts_nobody_as_lost(world, randomised):
     """The old enrolment and its follow-ups are marked moved, not withdrawn: the follow-up
     completion rate counts the baseline once (the new enrolment's), and the old programme's
     evaluation leaves the person out unless it had randomised them (intention to treat)."""
-    from services import evaluation, summaries
+    from services import evaluation, outcomes, summaries
 
     _consent_to_referral(world.patient)
     _screen(world, date.today() - timedelta(days=10))
@@ -176,6 +176,9 @@ def test_a_changed_programme_counts_nobody_as_lost(world, randomised):
     assert (done, due) == ((0, 1) if randomised else (1, 1))
     year = (date.today() - timedelta(days=10)).year
     this_year = period(date(year, 1, 1), date(year, 12, 31))
+    with read_session() as s:
+        query = outcomes._Queries(s, (centre,), this_year, None, outcomes.disclosure_rules(), 6, date.today())
+        assert query.followups()[:2] == ((0, 1) if randomised else (1, 1))  # Centre outcomes alike
     with read_session() as s:
         enrolments = evaluation._enrolments(old_programme, (centre,), this_year)
         counted = s.exec(select(enrolments.c.id)).all()
