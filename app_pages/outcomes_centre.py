@@ -3,6 +3,8 @@ programme. The service returns protected, display-ready results; this page only 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
 
 from components.dashboard import chart, figure_metric, period_filter, suppression_caption, table_with_download
@@ -21,6 +23,7 @@ from components.outcome_charts import (
 )
 from components.query import query_id
 from components.session import guard
+from services.dashboards import view_as_of
 from services.errors import ServiceError
 from services.outcomes import FOLLOWUP_CHOICES, centre_choices, centre_dashboard, programme_choices
 from services.report import centre_report_html, report_file_name
@@ -74,6 +77,18 @@ except ServiceError as error:
         error, {"programme": t("outcomes.filter.programme"), "followup": t("outcomes.filter.followup")}
     )
     st.stop()
+as_of = view_as_of()
+if as_of is not None and as_of.stale:
+    # The data changed since these figures were computed; they are being recomputed in the
+    # background and the page reloads itself when the new ones are ready.
+    st.info(t("outcomes.stale", time=as_of.at.astimezone().strftime("%H:%M")), icon=":material/update:")
+
+    @st.fragment(run_every=timedelta(seconds=2))
+    def _reload_when_current() -> None:
+        if centre_dashboard.is_current(principal, centre_ids, chosen.start, chosen.end, programme, followup):
+            st.rerun(scope="app")
+
+    _reload_when_current()
 
 st.caption(
     t(

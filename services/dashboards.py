@@ -15,17 +15,20 @@ Dashboards show aggregates only. Each dashboard service:
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 from db import data_version
+from db.models import utcnow
 from domain.disclosure import DisclosureRules
 from domain.statistics import ReliabilityParams
 from services.audit import record_now, require_role
@@ -273,27 +276,65 @@ class Figure:
 F = TypeVar("F", bound=Callable[..., Any])
 _CACHES: list[OrderedDict] = []
 _LOCK = threading.Lock()
+# A view that took this long to compute may be shown from its last computation while it is being
+# recomputed after a write (`stale_seconds`); quicker views are always computed at once.
+SLOW_SECONDS = 1.0
+_SERVED = threading.local()  # what the last scoped_cache call of this thread returned (view_as_of)
+log = logging.getLogger(__name__)
 
 
-def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[F], F]:
+@dataclass(frozen=True)
+class AsOf:
+    """When the view a dashboard function just returned was computed, and whether it is being
+    recomputed because the data has changed since (a stale-while-revalidate view)."""
+
+    at: datetime
+    stale: bool
+
+
+def view_as_of() -> AsOf | None:
+    """The `AsOf` of the last scoped_cache call in this thread (a page asks right after its call)."""
+    return getattr(_SERVED, "as_of", None)
+
+
+@contextmanager
+def fresh_only() -> Iterator[None]:
+    """Within: scoped_cache functions compute a changed view at once, never show the last one
+    (the precompute thread, which exists to compute)."""
+    before = getattr(_SERVED, "fresh_only", False)
+    _SERVED.fresh_only = True
+    try:
+        yield
+    finally:
+        _SERVED.fresh_only = before
+
+
+def scoped_cache(
+    ttl_seconds: float = 300, max_entries: int = 256, stale_seconds: float = 0.0
+) -> Callable[[F], F]:
     """Cache a dashboard service function whose first argument is the principal. The key is the
-    database URL, the principal's scope and the remaining arguments (which must be hashable), never
-    the user id alone, and never shared across scopes. Entries expire after `ttl_seconds`. Every
-    call records one `dashboard.view` audit row for the calling user, whether computed or served
-    from the cache."""
+    database URL, the data version, the principal's scope and the remaining arguments (which must
+    be hashable), never the user id alone, and never shared across scopes. Entries expire after
+    `ttl_seconds`. Every call records one `dashboard.view` audit row for the calling user, whether
+    computed or served from the cache.
+
+    With `stale_seconds`, a view that took SLOW_SECONDS or more to compute and whose data has
+    changed since (or whose entry expired) is shown from its last computation, if that is at most
+    `stale_seconds` old, while a background thread recomputes it (stale-while-revalidate): the page
+    tells the user the time of the figures (`view_as_of`) and reloads when `is_current`. The user
+    never waits for a slow recomputation they have seen a recent result of."""
 
     def decorate(fn: F) -> F:
-        store: OrderedDict = OrderedDict()
+        store: OrderedDict = OrderedDict()  # key -> (monotonic, wall time, value)
+        latest: OrderedDict = OrderedDict()  # key without the data version -> (monotonic, wall, took, value)
+        refreshing: set = set()
         _CACHES.append(store)
+        _CACHES.append(latest)
 
-        @wraps(fn)
-        def wrapper(principal: Principal, *args: Any, **kwargs: Any) -> Any:
-            if principal is None or principal.role not in (*DASHBOARD_ROLES, "partner"):
-                return fn(principal, *args, **kwargs)  # the function denies and audits
+        def keys(principal: Principal, args: tuple, kwargs: dict) -> tuple[tuple, tuple]:
             settings = get_settings()
-            key = (
+            base = (
                 settings.db_url,
-                data_version.total(settings.db_url),  # any write, on any replica, misses the cache
                 # what changes the figures besides the data: thresholds and configured files
                 (settings.disclosure_k, settings.disclosure_min_n, settings.ucla3_threshold),
                 (settings.reliability_file, settings.demo, settings.eq5d_value_set, settings.hba1c_risk),
@@ -301,26 +342,84 @@ def scoped_cache(ttl_seconds: float = 300, max_entries: int = 256) -> Callable[[
                 args,
                 tuple(sorted(kwargs.items())),
             )
+            # any write, on any replica, misses the cache
+            return (data_version.total(settings.db_url), *base), base
+
+        def compute(principal: Principal, args: tuple, kwargs: dict, key: tuple, base: tuple) -> Any:
+            started, wall = time.perf_counter(), utcnow()
+            value = fn(principal, *args, **kwargs)
+            took, now = time.perf_counter() - started, time.monotonic()
+            with _LOCK:
+                for cache, entry_key, entry in (
+                    (store, key, (now, wall, value)),
+                    (latest, base, (now, wall, took, value)),
+                ):
+                    cache[entry_key] = entry
+                    cache.move_to_end(entry_key)
+                    while len(cache) > max_entries:
+                        cache.popitem(last=False)
+            _SERVED.as_of = AsOf(wall, stale=False)
+            return value
+
+        def refresh(principal: Principal, args: tuple, kwargs: dict, key: tuple, base: tuple) -> None:
+            try:
+                compute(principal, args, kwargs, key, base)
+            except Exception:  # the next view computes (and shows the error) itself
+                log.warning("background recompute of %s failed", fn.__name__, exc_info=True)
+            finally:
+                with _LOCK:
+                    refreshing.discard(key)
+
+        @wraps(fn)
+        def wrapper(principal: Principal, *args: Any, **kwargs: Any) -> Any:
+            if principal is None or principal.role not in (*DASHBOARD_ROLES, "partner"):
+                return fn(principal, *args, **kwargs)  # the function denies and audits
+            key, base = keys(principal, args, kwargs)
             now = time.monotonic()
             with _LOCK:
                 hit = store.get(key)
                 fresh = hit is not None and now - hit[0] < ttl_seconds
                 if fresh:
                     store.move_to_end(key)
+                last = (
+                    latest.get(base) if stale_seconds and not getattr(_SERVED, "fresh_only", False) else None
+                )
+                stale = last is not None and now - last[0] < stale_seconds and last[2] >= SLOW_SECONDS
+                start = not fresh and stale and key not in refreshing
+                if start:
+                    refreshing.add(key)
             if fresh:
                 # A view served from the cache is still a view by this user: audited like a computed
                 # one (the computation audits inside the function; a hit audits here, once).
                 record_cached_view(principal, f"{fn.__name__} cached")
-                return hit[1]
-            value = fn(principal, *args, **kwargs)
-            with _LOCK:
-                store[key] = (now, value)
-                store.move_to_end(key)
-                while len(store) > max_entries:
-                    store.popitem(last=False)
-            return value
+                _SERVED.as_of = AsOf(hit[1], stale=False)
+                return hit[2]
+            if stale:
+                record_cached_view(principal, f"{fn.__name__} stale")
+                if start:
+                    threading.Thread(
+                        target=refresh,
+                        args=(principal, args, kwargs, key, base),
+                        name=f"lotsa-refresh-{fn.__name__}",
+                        daemon=True,
+                    ).start()
+                _SERVED.as_of = AsOf(last[1], stale=True)
+                return last[3]
+            return compute(principal, args, kwargs, key, base)
 
-        wrapper.cache_clear = store.clear  # type: ignore[attr-defined]
+        def is_current(principal: Principal, *args: Any, **kwargs: Any) -> bool:
+            """True when a view of the current data is ready (a page showing a stale one reloads)."""
+            key, _ = keys(principal, args, kwargs)
+            with _LOCK:
+                return key in store
+
+        def cache_clear() -> None:
+            with _LOCK:
+                store.clear()
+                latest.clear()
+
+        wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
+        wrapper.is_current = is_current  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate

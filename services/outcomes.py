@@ -396,7 +396,9 @@ def programme_choices(principal: Principal) -> list[tuple[str, tuple[str, str, s
 # The dashboard ------------------------------------------------------------------------------------
 
 
-@scoped_cache(ttl_seconds=300)
+# After a write, a region's view (seconds to compute) is shown from its last computation of at most
+# 15 minutes ago, labelled with its time, while it is recomputed (services/dashboards.scoped_cache).
+@scoped_cache(ttl_seconds=300, stale_seconds=900)
 def centre_dashboard(
     principal: Principal,
     centre_ids: tuple[int, ...] | None,

@@ -27,7 +27,7 @@ from sqlmodel import col, select
 from db import data_version
 from db.engine import read_session
 from db.models import User, UserCentre
-from services.dashboards import default_period
+from services.dashboards import default_period, fresh_only
 from services.outcomes import centre_dashboard
 from services.principal import Principal
 
@@ -81,7 +81,8 @@ def warm_scope(centres: frozenset[int]) -> float:
     # centre_ids None for the whole scope of several centres, the one centre of a one-centre scope
     requested = None if len(centres) > 1 else tuple(centres)
     started = time.perf_counter()
-    view = centre_dashboard(system_principal(centres), requested, chosen.start, chosen.end, None, None)
+    with fresh_only():  # computed now, never the last view shown while recomputing
+        view = centre_dashboard(system_principal(centres), requested, chosen.start, chosen.end, None, None)
     took = time.perf_counter() - started
     for hook in VIEW_HOOKS:
         try:

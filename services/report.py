@@ -18,7 +18,7 @@ from components.outcome_charts import (
     spc_chart,
 )
 from locales import LANGUAGES, translate
-from services.dashboards import Period, disclosure_rules, is_provisional
+from services.dashboards import Period, disclosure_rules, fresh_only, is_provisional
 from services.errors import ValidationError
 from services.outcomes import centre_dashboard
 from services.principal import Principal
@@ -62,7 +62,8 @@ def centre_report_html(
     page: this calls `centre_dashboard`)."""
     if language not in LANGUAGES:
         raise ValidationError({"language": ("error.invalid_choice", {})})
-    board = centre_dashboard(principal, centre_ids, start, end, programme, followup_months)
+    with fresh_only():  # a downloaded report holds the figures of now, never an earlier view's
+        board = centre_dashboard(principal, centre_ids, start, end, programme, followup_months)
     rules = disclosure_rules()
 
     def tr(key: str, **params: object) -> str:

@@ -1,6 +1,9 @@
 """Centre outcomes precomputed (issue 12): a manager's first view of the default Centre outcomes
 is served from the dashboard cache the background warm-up filled, keyed by the data version (a
-write anywhere means a fresh computation, never a stale figure), and audited for what it is."""
+write anywhere means a new computation), and audited for what it is. After a write, a slow view
+(a region's) is shown from its last computation, with its time, while it is recomputed in the
+background, and the page reloads itself when the new figures are ready (stale-while-revalidate);
+a quick view, or a last computation older than the window, is computed at once."""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import read_session, write_session
-from db.models import AuditEvent
-from services import precompute
-from services.dashboards import clear_caches, default_period
+from db.models import AuditEvent, utcnow
+from services import dashboards, precompute
+from services.dashboards import clear_caches, default_period, fresh_only, view_as_of
 from services.keys import key_problem
 from services.outcomes import centre_dashboard
 from tests.factories import make_world
@@ -114,3 +117,82 @@ def test_each_computed_view_is_handed_to_the_hooks_and_a_failing_hook_stops_noth
     assert precompute.warm_centre_outcomes() == 1
     assert len(seen) == 1 and seen[0] == _manager_view(w.principals["manager"])
     assert outcome_charts._WARMED.is_set()  # the charts were drawn from the real view
+
+
+def _write() -> None:
+    with write_session() as s:  # any write to the data, on any replica
+        s.exec(text("UPDATE health_centre SET name = name"))
+
+
+def _wait_until_current(manager) -> None:
+    chosen = default_period()
+    requested = None if len(manager.centre_ids) > 1 else tuple(manager.centre_ids)
+    deadline = time.monotonic() + 30
+    while not centre_dashboard.is_current(manager, requested, chosen.start, chosen.end, None, None):
+        assert time.monotonic() < deadline, "the background recomputation never finished"
+        time.sleep(0.05)
+
+
+def test_after_a_write_a_slow_view_is_shown_from_its_last_computation_while_recomputed(db_url, monkeypatch):
+    clear_caches()
+    w = make_world()
+    manager = w.principals["manager"]
+    monkeypatch.setattr(dashboards, "SLOW_SECONDS", 0.0)  # every view counts as slow here
+    first = _manager_view(manager)
+    assert view_as_of().stale is False
+    _write()
+    second = _manager_view(manager)
+    as_of = view_as_of()
+    assert second is first and as_of.stale and as_of.at <= utcnow()
+    assert "centre_dashboard stale" in _views(manager.username)
+    _wait_until_current(manager)  # computed in the background meanwhile
+    third = _manager_view(manager)
+    assert third is not first and view_as_of().stale is False
+    assert _views(manager.username)[-1].endswith("centre_dashboard cached")
+    _write()
+    with fresh_only():  # the warm-up thread and the report: computed now
+        fourth = _manager_view(manager)
+    assert fourth is not third and view_as_of().stale is False
+    assert not _views(manager.username)[-1].endswith(("stale", "cached"))
+
+
+def test_a_quick_view_or_a_last_computation_older_than_the_window_is_computed_at_once(db_url, monkeypatch):
+    clear_caches()
+    w = make_world()
+    manager = w.principals["manager"]
+    monkeypatch.setattr(dashboards, "SLOW_SECONDS", 3600.0)  # no view is that slow
+    first = _manager_view(manager)
+    _write()
+    assert _manager_view(manager) is not first and view_as_of().stale is False
+    monkeypatch.setattr(dashboards, "SLOW_SECONDS", 0.0)
+    second = _manager_view(manager)
+    _write()
+    later = time.monotonic() + 901  # the window is 15 minutes
+    monkeypatch.setattr(dashboards.time, "monotonic", lambda: later)
+    assert _manager_view(manager) is not second and view_as_of().stale is False
+
+
+def test_the_page_says_its_figures_are_being_recomputed_and_reloads_when_ready(db_url, monkeypatch):
+    clear_caches()
+    w = make_world()
+    manager = w.principals["manager"]
+    monkeypatch.setattr(dashboards, "SLOW_SECONDS", 0.0)
+    assert key_problem() is None
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    now = time.time()
+    at.session_state["auth_user_id"] = manager.user_id
+    at.session_state["auth_login_at"] = now
+    at.session_state["auth_last_seen"] = now
+    at.switch_page("app_pages/outcomes_centre.py")
+    at.run()
+    assert not at.exception, at.exception
+    stale_text = "Siffrorna är från kl."
+    assert not [i for i in at.info if stale_text in i.value]
+    _write()
+    at.run()
+    assert not at.exception, at.exception
+    [notice] = [i.value for i in at.info if stale_text in i.value]
+    assert "räknas om" in notice
+    _wait_until_current(manager)
+    at.run()
+    assert not [i for i in at.info if stale_text in i.value]
