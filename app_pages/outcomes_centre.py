@@ -8,7 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from components.dashboard import chart, figure_metric, period_filter, suppression_caption, table_with_download
-from components.i18n import current_language, show_service_error, t
+from components.i18n import current_language, show_service_error, t, tn
 from components.outcome_charts import (
     funnel_chart,
     paired_chart,
@@ -27,6 +27,8 @@ from services.dashboards import view_as_of
 from services.errors import ServiceError
 from services.outcomes import FOLLOWUP_CHOICES, centre_choices, centre_dashboard, programme_choices
 from services.report import centre_report_html, report_file_name
+
+MAX_NAMED_CENTRES = 5
 
 principal = guard("outcomes_centre")
 language = current_language()
@@ -90,14 +92,19 @@ if as_of is not None and as_of.stale:
 
     _reload_when_current()
 
+# A region's 200 centre names would fill the screen: a count, the names a click away.
+many = len(board.centres) > MAX_NAMED_CENTRES
 st.caption(
     t(
         "outcomes.intro",
-        centres=", ".join(board.centres),
+        centres=tn("outcomes.centres", len(board.centres)) if many else ", ".join(board.centres),
         period=board.period.label(),
         programme=t("outcomes.filter.all_programmes") if programme is None else programme_names[programme],
     )
 )
+if many:
+    with st.expander(t("outcomes.centres_listed")):
+        st.caption(", ".join(board.centres))
 st.caption(suppression_caption())
 
 # Figures -------------------------------------------------------------------------------------------

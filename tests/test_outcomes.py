@@ -21,6 +21,7 @@ from db.models import (
     AuditEvent,
     Enrolment,
     FollowUp,
+    HealthCentre,
     InstrumentResponse,
     Patient,
     Programme,
@@ -28,6 +29,7 @@ from db.models import (
     ReferralEvent,
     Service,
     TaxonomyTerm,
+    UserCentre,
 )
 from domain.statistics import paired_change, reliable_change_counts
 from locales import translate
@@ -482,3 +484,31 @@ def test_connector_b_page_shows_only_suppressed_numbers(page_world):
 def test_page_has_no_db_or_statistics():
     source = (ROOT / "app_pages" / "outcomes_centre.py").read_text()
     assert "db." not in source and "sqlmodel" not in source and "domain." not in source
+
+
+def test_a_region_manager_sees_a_count_of_centres_with_their_names_a_click_away(page_world):
+    """Two hundred centre names above the figures filled the screen (issue 12, seen at region size)."""
+    with write_session() as s:
+        a = s.get(HealthCentre, page_world.centre_a)
+        extra = [
+            HealthCentre(
+                code=f"VC-X{i}",
+                name=f"Vårdcentral X{i}",
+                municipality_id=a.municipality_id,
+                latitude=a.latitude,
+                longitude=a.longitude,
+            )
+            for i in range(5)
+        ]
+        s.add_all(extra)
+        s.flush()
+        user_id = page_world.principals["manager"].user_id
+        s.add_all(UserCentre(user_id=user_id, centre_id=c.id) for c in extra)
+    at = _app(page_world, "manager")
+    at.switch_page("app_pages/outcomes_centre.py")
+    at.run()
+    assert not at.exception, at.exception
+    [intro] = [c.value for c in at.caption if " · " in c.value]
+    assert intro.startswith("6 vårdcentraler · ") and "Vårdcentral X3" not in intro
+    [names] = [e for e in at.expander if e.label == translate("outcomes.centres_listed", "sv")]
+    assert "Vårdcentral A" in names.caption[0].value and "Vårdcentral X3" in names.caption[0].value
