@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import wraps
@@ -297,6 +298,14 @@ def view_as_of() -> AsOf | None:
     return getattr(_SERVED, "as_of", None)
 
 
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Let the calling thread yield the processor to the app's page runs (Linux schedules each
+    thread on its own, so this lowers only this thread): background recomputations must not slow
+    the page a user is waiting for. Elsewhere, or without permission, nothing changes."""
+    with suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
 @contextmanager
 def fresh_only() -> Iterator[None]:
     """Within: scoped_cache functions compute a changed view at once, never show the last one
@@ -362,6 +371,7 @@ def scoped_cache(
             return value
 
         def refresh(principal: Principal, args: tuple, kwargs: dict, key: tuple, base: tuple) -> None:
+            lower_thread_priority()
             try:
                 compute(principal, args, kwargs, key, base)
             except Exception:  # the next view computes (and shows the error) itself

@@ -27,7 +27,7 @@ from sqlmodel import col, select
 from db import data_version
 from db.engine import read_session
 from db.models import User, UserCentre
-from services.dashboards import default_period, fresh_only
+from services.dashboards import default_period, fresh_only, lower_thread_priority
 from services.outcomes import centre_dashboard
 from services.principal import Principal
 
@@ -150,6 +150,7 @@ def start_background(url: str | None = None) -> threading.Thread:
 
 
 def _run(url: str | None) -> None:
+    lower_thread_priority()  # a user's page run comes first
     warmer = Warmer(url)
     failing = False
     while True:

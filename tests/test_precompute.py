@@ -196,3 +196,22 @@ def test_the_page_says_its_figures_are_being_recomputed_and_reloads_when_ready(d
     _wait_until_current(manager)
     at.run()
     assert not [i for i in at.info if stale_text in i.value]
+
+
+def test_background_recomputations_run_at_a_lower_priority_than_page_runs():
+    """The warm-up thread and a stale view's recompute lower only their own thread (Linux)."""
+    import os
+    import threading
+
+    seen = {}
+
+    def background():
+        dashboards.lower_thread_priority()
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = threading.Thread(target=background)
+    worker.start()
+    worker.join()
+    assert seen["thread"] == min(before + 10, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread as it was
