@@ -213,5 +213,5 @@ def test_background_recomputations_run_at_a_lower_priority_than_page_runs():
     worker = threading.Thread(target=background)
     worker.start()
     worker.join()
-    assert seen["thread"] == min(before + 10, 19)
+    assert seen["thread"] == max(before, 10)  # niceness 10 (never raised above the process)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread as it was
