@@ -36,6 +36,13 @@ def test_sqlite_pragmas(sqlite_url):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_postgres_sessions_do_not_jit_compile(db_url):
+    """JIT compiling took 1.0 s of the 2.0 s referral statement of a region's Centre outcomes."""
+    with read_session() as s:
+        assert s.exec(text("SHOW jit")).one()[0] == "off"
+
+
 def test_postgres_urls_use_psycopg3():
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
