@@ -280,6 +280,7 @@ _LOCK = threading.Lock()
 # A view that took this long to compute may be shown from its last computation while it is being
 # recomputed after a write (`stale_seconds`); quicker views are always computed at once.
 SLOW_SECONDS = 1.0
+INFLIGHT_WAIT_SECONDS = 120.0  # how long a caller waits for the same view computed elsewhere
 _SERVED = threading.local()  # what the last scoped_cache call of this thread returned (view_as_of)
 log = logging.getLogger(__name__)
 
@@ -336,7 +337,7 @@ def scoped_cache(
     def decorate(fn: F) -> F:
         store: OrderedDict = OrderedDict()  # key -> (monotonic, wall time, value)
         latest: OrderedDict = OrderedDict()  # key without the data version -> (monotonic, wall, took, value)
-        refreshing: set = set()
+        inflight: dict[tuple, threading.Event] = {}  # views being computed now
         _CACHES.append(store)
         _CACHES.append(latest)
 
@@ -354,10 +355,8 @@ def scoped_cache(
             # any write, on any replica, misses the cache
             return (data_version.total(settings.db_url), *base), base
 
-        def compute(principal: Principal, args: tuple, kwargs: dict, key: tuple, base: tuple) -> Any:
-            started, wall = time.perf_counter(), utcnow()
-            value = fn(principal, *args, **kwargs)
-            took, now = time.perf_counter() - started, time.monotonic()
+        def store_value(key: tuple, base: tuple, wall: datetime, took: float, value: Any) -> None:
+            now = time.monotonic()
             with _LOCK:
                 for cache, entry_key, entry in (
                     (store, key, (now, wall, value)),
@@ -367,6 +366,33 @@ def scoped_cache(
                     cache.move_to_end(entry_key)
                     while len(cache) > max_entries:
                         cache.popitem(last=False)
+
+        def compute(principal: Principal, args: tuple, kwargs: dict, key: tuple, base: tuple) -> Any:
+            """Compute and store the view; when the same view is already being computed (the warm-up
+            thread, a background refresh, another user of the same scope), wait for that instead of
+            computing it twice at once."""
+            with _LOCK:
+                running = inflight.get(key)
+                if running is None:
+                    inflight[key] = mine = threading.Event()
+            if running is not None:
+                running.wait(timeout=INFLIGHT_WAIT_SECONDS)
+                with _LOCK:
+                    hit = store.get(key)
+                if hit is not None:
+                    record_cached_view(principal, f"{fn.__name__} cached")
+                    _SERVED.as_of = AsOf(hit[1], stale=False)
+                    return hit[2]
+                mine = None  # the other computation failed or is very slow: compute here
+            try:
+                started, wall = time.perf_counter(), utcnow()
+                value = fn(principal, *args, **kwargs)
+                store_value(key, base, wall, time.perf_counter() - started, value)
+            finally:
+                if mine is not None:
+                    with _LOCK:
+                        inflight.pop(key, None)
+                    mine.set()
             _SERVED.as_of = AsOf(wall, stale=False)
             return value
 
@@ -376,9 +402,6 @@ def scoped_cache(
                 compute(principal, args, kwargs, key, base)
             except Exception:  # the next view computes (and shows the error) itself
                 log.warning("background recompute of %s failed", fn.__name__, exc_info=True)
-            finally:
-                with _LOCK:
-                    refreshing.discard(key)
 
         @wraps(fn)
         def wrapper(principal: Principal, *args: Any, **kwargs: Any) -> Any:
@@ -395,9 +418,7 @@ def scoped_cache(
                     latest.get(base) if stale_seconds and not getattr(_SERVED, "fresh_only", False) else None
                 )
                 stale = last is not None and now - last[0] < stale_seconds and last[2] >= SLOW_SECONDS
-                start = not fresh and stale and key not in refreshing
-                if start:
-                    refreshing.add(key)
+                start = not fresh and stale and key not in inflight
             if fresh:
                 # A view served from the cache is still a view by this user: audited like a computed
                 # one (the computation audits inside the function; a hit audits here, once).

@@ -215,3 +215,30 @@ def test_background_recomputations_run_at_a_lower_priority_than_page_runs():
     worker.join()
     assert seen["thread"] == max(before, 10)  # niceness 10 (never raised above the process)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread as it was
+
+
+def test_the_same_view_asked_for_twice_at_once_is_computed_once(db_url):
+    """The warm-up thread and a manager's page (or a background refresh) asking for the same view:
+    the second waits for the first instead of running the same seconds-long statements beside it."""
+    import threading
+
+    w = make_world()
+    manager = w.principals["manager"]
+    calls = []
+    started = threading.Event()
+
+    @dashboards.scoped_cache(ttl_seconds=300)
+    def slow_view(principal, n):
+        calls.append(n)
+        started.set()
+        time.sleep(0.5)
+        return object()
+
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("first", slow_view(manager, 1)))
+    first.start()
+    assert started.wait(10)
+    results["second"] = slow_view(manager, 1)  # asked while the first is still computing
+    first.join()
+    assert calls == [1] and results["first"] is results["second"]
+    assert _views(manager.username)[-1] == "slow_view cached"
