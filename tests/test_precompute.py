@@ -83,12 +83,8 @@ def test_only_slow_views_are_recomputed_after_a_write(db_url):
     assert warmer.step() == 1
 
 
-def test_the_page_is_served_from_the_warm_cache(db_url):
-    clear_caches()
-    w = make_world()
-    manager = w.principals["manager"]
-    assert key_problem() is None  # the app's first run records its key check once per database (a write)
-    precompute.warm_centre_outcomes()
+def _centre_outcomes_page(manager) -> AppTest:
+    """The Centre outcomes page, run once, for a logged-in manager."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     now = time.time()
     at.session_state["auth_user_id"] = manager.user_id
@@ -97,6 +93,16 @@ def test_the_page_is_served_from_the_warm_cache(db_url):
     at.switch_page("app_pages/outcomes_centre.py")
     at.run()
     assert not at.exception, at.exception
+    return at
+
+
+def test_the_page_is_served_from_the_warm_cache(db_url):
+    clear_caches()
+    w = make_world()
+    manager = w.principals["manager"]
+    assert key_problem() is None  # the app's first run records its key check once per database (a write)
+    precompute.warm_centre_outcomes()
+    _centre_outcomes_page(manager)
     assert "centre_dashboard cached" in _views(manager.username)
 
 
@@ -178,14 +184,7 @@ def test_the_page_says_its_figures_are_being_recomputed_and_reloads_when_ready(d
     manager = w.principals["manager"]
     monkeypatch.setattr(dashboards, "SLOW_SECONDS", 0.0)
     assert key_problem() is None
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    now = time.time()
-    at.session_state["auth_user_id"] = manager.user_id
-    at.session_state["auth_login_at"] = now
-    at.session_state["auth_last_seen"] = now
-    at.switch_page("app_pages/outcomes_centre.py")
-    at.run()
-    assert not at.exception, at.exception
+    at = _centre_outcomes_page(manager)
     stale_text = "Siffrorna är från kl."
     assert not [i for i in at.info if stale_text in i.value]
     _write()
