@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import streamlit as st
@@ -43,27 +42,16 @@ def _chart_module() -> str | None:
 
 
 def _preload_charts() -> None:
-    """Let the browser fetch, compile and run the chart bundle while the user reads the home page,
-    so the first chart page of the session does not wait for it. Fetching and compiling
-    (modulepreload) saved 0.4 s; running the module was still a 1.5 s task on the first chart
-    (Centre outcomes' first visit after 3 s on the home page: 3.1 s, with the idle import 1.3 s;
-    bench/bench_centre_first.py browser). Both are constants naming Streamlit's own file, no user
-    text: the app's only raw-HTML element and, besides the session cookie's, its only script."""
+    """Let the browser fetch and compile the chart bundle while the user reads the home page, so the
+    first chart page of the session waits less for it (Centre outcomes' first visit after 3 s on the
+    home page: 1.98 s without, 1.59 s with; bench/bench_centre_first.py browser). A constant link to
+    Streamlit's own file, no user text: the one raw-HTML element in the app."""
     html = preload_html()
     if html:
         st.markdown(html, unsafe_allow_html=True)
-        st.html(idle_import_html(), unsafe_allow_javascript=True)
 
 
 def preload_html() -> str | None:
     """The preload element: a constant built from Streamlit's own file name (tests allow exactly this)."""
     module = _chart_module()
     return f'<link rel="modulepreload" href="{module}">' if module else None
-
-
-def idle_import_html() -> str:
-    """Run the chart module once the browser is idle: the page's first chart then finds it loaded
-    (a module runs once per document; Streamlit's own import of the same address reuses it)."""
-    address = json.dumps(_chart_module())
-    run = f"(window.requestIdleCallback || setTimeout)(() => import({address}));"
-    return f'<script type="module">{run}</script>'

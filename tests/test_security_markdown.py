@@ -305,22 +305,14 @@ def test_the_sidebar_preloads_the_chart_bundle_only_for_roles_with_charts(sqlite
 
     import streamlit as st
 
-    from components.sidebar import idle_import_html, preload_html
+    from components.sidebar import preload_html
     from tests.test_pages import logged_in
 
     html = preload_html()
     name = html.split('href="./static/js/')[1].split('"')[0]
     assert (Path(st.__file__).parent / "static" / "static" / "js" / name).is_file()
-    # ... and runs it once the browser is idle: the same constant address, nothing else in the script
-    script = idle_import_html()
-    assert script == (
-        '<script type="module">(window.requestIdleCallback || setTimeout)'
-        f'(() => import("./static/js/{name}"));</script>'
-    )
     w = make_world()
     for role, expected in (("manager", True), ("connector", True), ("partner", True), ("admin", False)):
         at = logged_in(w, role).run()
         assert not at.exception, at.exception
         assert (html in [m.value for m in at.sidebar.markdown]) is expected, role
-        scripts = [h.proto.body for h in at.sidebar.get("html") if h.proto.unsafe_allow_javascript]
-        assert scripts == ([script] if expected else []), role
