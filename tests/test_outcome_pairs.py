@@ -206,7 +206,7 @@ def test_a_programme_change_moves_the_pairs_with_the_answers(world):
     assert assert_exact() == 0
 
 
-def test_demo_data_written_with_the_triggers_matches_the_definition(db_url, monkeypatch):
+def test_demo_data_pairs_match_the_definition(db_url, monkeypatch):
     from db.demo import seed_demo
 
     monkeypatch.setenv("LOTSA_DEMO", "1")
