@@ -405,6 +405,7 @@ def scoped_cache(
 
         @wraps(fn)
         def wrapper(principal: Principal, *args: Any, **kwargs: Any) -> Any:
+            _SERVED.as_of = None  # never an earlier call's time, whatever happens below
             if principal is None or principal.role not in (*DASHBOARD_ROLES, "partner"):
                 return fn(principal, *args, **kwargs)  # the function denies and audits
             key, base = keys(principal, args, kwargs)
