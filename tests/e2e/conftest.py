@@ -228,6 +228,20 @@ def error_texts(page) -> list[str]:
     return found
 
 
+def shown(locator, timeout_ms: int = 20_000) -> None:
+    """Assert that `locator` becomes visible, waiting for it: `settle` cannot tell a rerun the server
+    has not started yet from a finished one, and on a loaded machine a click's rerun can start
+    later than settle's first look (CI, Dec 2026: "Sparat (2 fält ändrade)." checked one instant
+    too early). On failure the page's error boxes are part of the message."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        locator.wait_for(state="visible", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        errors = error_texts(locator.page)
+        raise AssertionError(f"not shown within {timeout_ms} ms: {locator}; errors: {errors}") from None
+
+
 def screenshot(page, name: str) -> Path:
     """A full-page PNG in artifacts/screenshots/. Streamlit scrolls inside its main area, so the
     viewport is stretched to the content's height for the shot, then restored."""

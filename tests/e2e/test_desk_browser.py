@@ -23,7 +23,7 @@ from db.demo import fake_personnummer
 from domain.instrument_defs import definition
 from locales import translate
 from settings import DEMO_PASSWORD
-from tests.e2e.conftest import error_texts, screenshot, settle
+from tests.e2e.conftest import error_texts, screenshot, settle, shown
 from tests.e2e.test_pages_browser import nav_link, open_login
 
 pytestmark = pytest.mark.browser
@@ -96,7 +96,7 @@ def test_desk_flow_from_login_to_warm_handover(lotsa_server, tab):
     search = page.locator('[data-testid="stForm"]').first
     search.get_by_label(tr("patients.national_id"), exact=True).fill(number)
     flow.click(search.get_by_role("button", name=tr("patients.search")))
-    assert page.get_by_text(tr("patients.not_found", number=number)).is_visible()
+    shown(page.get_by_text(tr("patients.not_found", number=number)))
     register = page.locator('[data-testid="stForm"]').nth(1)
     assert register.get_by_label(tr("patients.national_id"), exact=True).input_value() == number
     register.get_by_label(tr("patients.name"), exact=True).fill(name)
@@ -107,7 +107,7 @@ def test_desk_flow_from_login_to_warm_handover(lotsa_server, tab):
     flow.click(page.get_by_role("option", name=tr("patients.need_loneliness"), exact=True))
     page.keyboard.press("Escape")  # close the list of needs
     flow.click(register.get_by_role("button", name=tr("patients.register")))
-    assert page.get_by_text(name).first.is_visible(), error_texts(page)
+    shown(page.get_by_text(name).first)
     screenshot(page, "desk-patient-new")
     flow.step("find or register the patient")
 
@@ -115,10 +115,10 @@ def test_desk_flow_from_login_to_warm_handover(lotsa_server, tab):
     flow.click(page.get_by_role("link", name=tr("patients.action_screening")))
     next_group = answer(flow, "ucla3", 3, 0)
     flow.click(page.get_by_role("button", name=tr("instruments.save", name=definition("ucla3").short_name)))
-    assert page.get_by_text(tr("instruments.band_ucla3_lonely")).first.is_visible()
+    shown(page.get_by_text(tr("instruments.band_ucla3_lonely")).first)
     answer(flow, "swemwbs", 3, next_group - 3)  # the saved UCLA-3 no longer shows its radios
     flow.click(page.get_by_role("button", name=tr("instruments.save", name=definition("swemwbs").short_name)))
-    assert page.get_by_text("19.25").first.is_visible()
+    shown(page.get_by_text("19.25").first)
     screenshot(page, "desk-screening")
     flow.step("UCLA-3 and SWEMWBS")
 
@@ -131,7 +131,7 @@ def test_desk_flow_from_login_to_warm_handover(lotsa_server, tab):
 
     # 5. Refer: the issue allows at most three clicks from the suggestions to a referral.
     flow.click(refer_buttons.first)
-    assert page.get_by_text(tr("matching.refer_done")).first.is_visible(), error_texts(page)
+    shown(page.get_by_text(tr("matching.refer_done")).first)
     referral = flow.step("refer")
     assert referral["clicks"] <= 3, referral
     screenshot(page, "desk-referred")
@@ -141,7 +141,7 @@ def test_desk_flow_from_login_to_warm_handover(lotsa_server, tab):
     handover = page.locator('[data-testid="stForm"]').filter(has_text=tr("referral.handover_heading"))
     flow.click(handover.get_by_text(tr("handover_method.phone"), exact=True))
     flow.click(handover.get_by_role("button", name=tr("referral.handover_submit")))
-    assert page.get_by_text(tr("referral.handover_saved", method=tr("handover_method.phone"))).is_visible()
+    shown(page.get_by_text(tr("referral.handover_saved", method=tr("handover_method.phone"))))
     screenshot(page, "desk-handover")
     flow.step("log the warm handover")
 

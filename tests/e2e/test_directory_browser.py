@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import shown as wait_shown
+
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -75,7 +77,7 @@ def test_visitor_searches_filters_and_opens_an_activity(demo_server, page):
     page.get_by_role("button", name="Öppna").first.click()
     settle(page)
     assert "/activity" in page.url and "id=" in page.url
-    assert page.get_by_text("Kontaktperson").first.is_visible()
+    wait_shown(page.get_by_text("Kontaktperson").first)
     shot(page, "visitor-activity")
     page.get_by_text("Tillbaka till sökningen").click()
     settle(page)
@@ -95,7 +97,7 @@ def test_garbage_in_the_url_is_ignored(demo_server, page):
     assert count(page) > 0
     page.goto(f"{base}/activity?id=banana")
     settle(page)
-    assert page.get_by_text("Aktiviteten finns inte").is_visible()
+    wait_shown(page.get_by_text("Aktiviteten finns inte"))
 
 
 def _login(page, base: str, username: str) -> None:
@@ -141,7 +143,7 @@ def test_connector_filters_near_their_centre_and_opens_from_the_list_and_the_map
     shot(page, "connector-filtered")
     page.get_by_role("button", name="Öppna").first.click()
     settle(page)
-    assert page.get_by_text("Kontaktperson").first.is_visible()
+    wait_shown(page.get_by_text("Kontaktperson").first)
     assert page.locator("a[href^='tel:']").count() >= 1
     shot(page, "connector-activity")
     page.get_by_text("Tillbaka till sökningen").click()
@@ -190,5 +192,5 @@ def test_connector_filters_near_their_centre_and_opens_from_the_list_and_the_map
             break
         page.wait_for_timeout(500)
     assert f"id={target['id']}" in page.url
-    assert page.get_by_role("heading", name=target["name"]).first.is_visible()
+    wait_shown(page.get_by_role("heading", name=target["name"]).first)
     shot(page, "connector-from-map")

@@ -10,7 +10,7 @@ import pytest
 
 from locales import translate
 from settings import DEMO_PASSWORD
-from tests.e2e.conftest import error_texts, screenshot, settle
+from tests.e2e.conftest import error_texts, screenshot, settle, shown
 from tests.e2e.test_pages_browser import open_login, submit_login
 
 pytestmark = pytest.mark.browser
@@ -42,6 +42,6 @@ def test_follow_up_page_offers_a_programme_change(lotsa_server, tab):
     settle(page)
     expect_text = translate("followup.programme_help", lang)
     assert expect_text in section.inner_text()
-    assert section.get_by_role("button", name=translate("followup.programme_change", lang)).is_visible()
+    shown(section.get_by_role("button", name=translate("followup.programme_change", lang)))
     assert not error_texts(page), (error_texts(page), lotsa_server.log_tail())
     screenshot(page, "followup-programme-change")

@@ -14,7 +14,7 @@ import pytest
 from locales import catalogue, translate
 from locales.formatting import plural
 from settings import DEMO_PASSWORD
-from tests.e2e.conftest import error_texts, screenshot, settle
+from tests.e2e.conftest import error_texts, screenshot, settle, shown
 from tests.e2e.test_pages_browser import nav_link, open_login, submit_login
 from tests.test_import_realworld import _row, municipal_xlsx
 
@@ -83,9 +83,9 @@ def test_exchange_refuses_hsds_1_and_lists_what_a_3_0_import_does_not_keep(lotsa
     page.get_by_role("button", name=tr("exchange.import", lang)).click()
     settle(page, timeout_ms=60_000)
     page.get_by_text(tr("exchange.rejected", lang, n=1)).wait_for(state="visible", timeout=60_000)
-    assert page.get_by_text(tr("exchange.unsupported_version", lang)).is_visible()
+    shown(page.get_by_text(tr("exchange.unsupported_version", lang)))
     refusal = re.compile(r"^hsds1_open211_miami_datapackage.zip: This data package is HSDS")
-    assert page.get_by_text(refusal).is_visible()
+    shown(page.get_by_text(refusal))
     screenshot(page, "realworld-exchange-refused")
 
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(example))

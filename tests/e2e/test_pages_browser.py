@@ -13,7 +13,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from components.navigation import pages_for
 from locales import DEFAULT_LANGUAGE, translate
 from settings import DEMO_ACCOUNTS, DEMO_PASSWORD
-from tests.e2e.conftest import error_texts, screenshot, settle
+from tests.e2e.conftest import error_texts, screenshot, settle, shown
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +84,7 @@ def test_each_role_opens_all_its_pages_without_errors(lotsa_server, tab, usernam
 def test_deep_link_without_login_shows_the_login_page(lotsa_server, tab):
     page = tab
     open_login(page, f"{lotsa_server.base_url}/audit_log")
-    assert page.get_by_role("heading", name=translate("login.title", LOGIN_LANG)).is_visible()
+    shown(page.get_by_role("heading", name=translate("login.title", LOGIN_LANG)))
     # Nothing of the audit log: no link to it and none of its controls.
     assert nav_link(page, translate("page.audit_log", LOGIN_LANG)).count() == 0
     assert page.get_by_role("button", name=translate("sidebar.logout", LOGIN_LANG)).count() == 0

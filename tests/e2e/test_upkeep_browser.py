@@ -13,7 +13,7 @@ import pytest
 from locales import translate
 from locales.formatting import plural
 from settings import DEMO_PASSWORD
-from tests.e2e.conftest import error_texts, screenshot, settle
+from tests.e2e.conftest import error_texts, screenshot, settle, shown
 from tests.e2e.test_pages_browser import nav_link, open_login, submit_login
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ def test_partner_edits_an_activity_and_updates_free_places(lotsa_server, tab):
     field.fill("4")
     first.get_by_role("button", name=tr("upkeep.save_places")).click()
     settle(page)
-    assert page.get_by_text(re.compile(r": 4 lediga platser\.")).first.is_visible()
+    shown(page.get_by_text(re.compile(r": 4 lediga platser\.")).first)
 
     # The editor: rename, save, see the notice and the history on the activity page.
     page.get_by_role("link", name=tr("activity.edit")).first.click()
@@ -54,17 +54,17 @@ def test_partner_edits_an_activity_and_updates_free_places(lotsa_server, tab):
     phone.fill("ring mig")
     page.get_by_role("button", name=tr("edit.save")).click()
     settle(page)
-    assert page.get_by_text(tr("error.phone_format")).first.is_visible()
+    shown(page.get_by_text(tr("error.phone_format")).first)
     assert name.input_value() == f"{old} (ny tid)"  # nothing typed is lost
     screenshot(page, "upkeep-edit-error")
     phone.fill("040-12 34 56")
     page.get_by_role("button", name=tr("edit.save")).click()
     settle(page)
-    assert page.get_by_text(tr("edit.saved", n=2)).is_visible()
+    shown(page.get_by_text(tr("edit.saved", n=2)))
     screenshot(page, "upkeep-edit-saved")
     page.get_by_role("link", name=tr("edit.back_to_activity")).click()
     settle(page)
-    assert page.get_by_role("heading", name=f"{old} (ny tid)").first.is_visible()
+    shown(page.get_by_role("heading", name=f"{old} (ny tid)").first)
     page.get_by_text(re.compile(r"^Ändringshistorik")).first.click()
     settle(page)
     history = page.locator('[data-testid="stExpander"]').filter(has_text="Ändringshistorik")
@@ -85,7 +85,7 @@ def test_visitor_suggests_and_manager_accepts_and_publishes(lotsa_server, tab, c
     page.get_by_label(tr("suggest.contact_phone_long"), exact=True).fill("040-98 76 54")
     page.get_by_role("button", name=tr("suggest.send")).click()
     settle(page)
-    assert page.get_by_text(tr("suggest.thanks")).is_visible()
+    shown(page.get_by_text(tr("suggest.thanks")))
     screenshot(page, "upkeep-visitor-suggested")
 
     manager = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="sv-SE").new_page()
@@ -93,15 +93,15 @@ def test_visitor_suggests_and_manager_accepts_and_publishes(lotsa_server, tab, c
         login(manager, lotsa_server.base_url, "demo-manager")
         nav_link(manager, tr("page.directory_upkeep")).click()
         settle(manager)
-        assert manager.get_by_text("Boulekväll i parken").first.is_visible()
+        shown(manager.get_by_text("Boulekväll i parken").first)
         screenshot(manager, "upkeep-manager-queue")
         # The queue is oldest first: this suggestion is the newest.
         manager.get_by_role("button", name=tr("upkeep.accept")).last.click()
         settle(manager)
-        assert manager.get_by_role("heading", name="Boulekväll i parken").first.is_visible()
+        shown(manager.get_by_role("heading", name="Boulekväll i parken").first)
         manager.get_by_role("button", name=tr("upkeep.approve")).click()
         settle(manager)
-        assert manager.get_by_text(tr("upkeep.approved")).is_visible()
+        shown(manager.get_by_text(tr("upkeep.approved")))
         screenshot(manager, "upkeep-manager-published")
         assert not error_texts(manager), error_texts(manager)
     finally:
@@ -131,7 +131,7 @@ def test_manager_imports_a_file_with_errors_and_reads_them(lotsa_server, tab, tm
     settle(page)
     page.get_by_text(plural("import.page.errors_heading", 3, "sv")).wait_for(state="visible")
     grid = page.locator('[data-testid="stDataFrame"]').first
-    assert grid.is_visible()
+    shown(grid)
     screenshot(page, "upkeep-import-preview")
     with page.expect_download() as download:
         page.get_by_role("button", name=tr("import.page.report")).click()
