@@ -11,7 +11,7 @@ from components.i18n import current_language, show_service_error, t
 from components.query import query_id
 from components.session import guard
 from domain.care import COACHING_MODES
-from domain.programmes import CRITERIA
+from domain.programmes import CRITERIA, MOVED
 from services.care import list_contacts, list_measures, log_contact, record_measure, samverkan_check
 from services.errors import ServiceError
 from services.followup import enrol, patient_enrolments, programmes
@@ -87,6 +87,8 @@ with programme_tab:
             line = t("followup.care.enrolled", programme=escape_md(name), day=e.enrolled_on.isoformat())
             if e.arm:
                 line += " · " + t("followup.care.arm", arm=_arm(e.arm))
+            if e.status == MOVED:
+                line += " · " + t("followup.care.moved")
             st.markdown(line)
             for fu in e.follow_ups:
                 status = t(f"followup.status.{fu.status}") if fu.status.isidentifier() else fu.status

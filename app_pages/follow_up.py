@@ -12,6 +12,7 @@ from components.query import query_id
 from components.referral_followup import programme_change
 from components.session import guard
 from domain.markdown_safety import md_inline
+from domain.programmes import MOVED
 from services.caseload import patient_names
 from services.errors import ServiceError
 from services.followup import follow_up_detail, record_follow_up
@@ -75,6 +76,21 @@ links[1].page_link(
 notice = st.session_state.pop("follow_up_notice", None)
 if notice:
     st.success(notice)
+if detail.status == MOVED:
+    # A programme change took the person on to another programme: answers and completion go there.
+    if detail.moved_to_names:
+        moved_to = escape_md(detail.moved_to_names.get(lang) or detail.moved_to_names["sv"])
+        st.info(t("followup.moved_notice", programme=moved_to))
+    else:
+        st.info(t("followup.moved_notice_unknown"))
+    if detail.moved_to is not None and detail.moved_to_names:
+        st.page_link(
+            "app_pages/follow_up.py",
+            label=t("followup.moved_open", programme=moved_to),
+            query_params={"id": str(detail.moved_to)},
+            icon=":material/arrow_forward:",
+        )
+    st.stop()
 programme_change(principal, detail)
 if detail.status == "completed" and detail.completed_on:
     st.success(t("followup.completed_on", day=detail.completed_on.isoformat()))

@@ -567,6 +567,8 @@ class Enrolment(SQLModel, table=True):
     arm: Optional[str] = Field(default=None, max_length=32)
     status: str = Field(default="active", max_length=16)
     idempotency_key: Optional[str] = Field(default=None, max_length=64, unique=True)
+    # A programme change (status "moved"): the enrolment the person went on in.
+    moved_to_id: Optional[int] = Field(default=None, foreign_key="enrolment.id")
 
 
 class ArmAllocation(SQLModel, table=True):

@@ -142,6 +142,10 @@ class FollowUpDetail:
     done_instruments: frozenset[str]
     with_measures: bool
     referrals: tuple[ReferralLine, ...]
+    # Moved by a programme change: the follow-up of the same time point (else the first) in the
+    # enrolment the person went on in, and that programme's names; None when not moved or unknown.
+    moved_to: int | None = None
+    moved_to_names: dict[str, str] | None = None
 
 
 # --- Scope ----------------------------------------------------------------------------------------
@@ -525,10 +529,11 @@ def _move_enrolment(
     # enrolment and its follow-ups are marked moved, so no evaluation or completion rate counts
     # them as lost (services/evaluation.py keeps a randomised one, for intention to treat).
     old.status = prog.MOVED
-    s.add(old)
     new = _new_enrolment(
         s, principal, patient, programme, old.enrolled_on, note=f" from={old_programme.code}"
     )
+    old.moved_to_id = new.id  # the old programme's follow-up pages link to the new one
+    s.add(old)
     timepoints = set(prog.clean_timepoints(programme.timepoints or []))
     for response in s.exec(select(InstrumentResponse).where(InstrumentResponse.enrolment_id == old.id)).all():
         if response.timepoint_months in timepoints:
@@ -724,6 +729,7 @@ def _detail(s: Session, fu: FollowUp, enrolment: Enrolment, programme: Programme
     for k, value in (fu.attendance or {}).items():
         if str(k).isdigit():
             attendance[int(k)] = bool(value)
+    moved_to, moved_to_names = _moved_to(s, enrolment, fu.timepoint_months)
     return FollowUpDetail(
         fu.id,
         enrolment.id,
@@ -742,7 +748,34 @@ def _detail(s: Session, fu: FollowUp, enrolment: Enrolment, programme: Programme
         frozenset(done),
         bool(programme.with_measures),
         tuple(ReferralLine(*r) for r in referrals),
+        moved_to,
+        moved_to_names,
     )
+
+
+def _moved_to(s: Session, enrolment: Enrolment, timepoint_months: int):
+    """Where a moved enrolment's person went on: following each programme change to the enrolment
+    that is not moved, its follow-up of the same time point (else its first) and its programme's
+    names. (None, None) for an enrolment that was not moved or moved before the link was kept."""
+    seen = {enrolment.id}
+    current = enrolment
+    while current.status == prog.MOVED and current.moved_to_id is not None:
+        current = s.get(Enrolment, current.moved_to_id)
+        if current is None or current.id in seen:
+            return None, None
+        seen.add(current.id)
+    if current.id == enrolment.id:
+        return None, None
+    lines = s.exec(
+        select(FollowUp.id, FollowUp.timepoint_months)
+        .where(FollowUp.enrolment_id == current.id)
+        .order_by(FollowUp.timepoint_months)
+    ).all()
+    target = next((fid for fid, months in lines if months == timepoint_months), None)
+    if target is None and lines:
+        target = lines[0][0]
+    programme = s.get(Programme, current.programme_id)
+    return target, _names(programme) if programme else None
 
 
 def follow_up_detail(principal: Principal, follow_up_id: int) -> FollowUpDetail:
@@ -787,6 +820,8 @@ def record_follow_up(
                 errors["attendance"] = ("error.invalid_choice", {})
                 break
             cleaned[str(rid)] = attended
+    if fu.status == prog.MOVED:  # the person goes on in another programme: complete it there
+        errors["follow_up"] = ("error.followup_moved", {})
     try:
         completed_on = v.day(completed_on) or today
         if completed_on > today:

@@ -23,6 +23,7 @@ from db.engine import read_session, write_session
 from db.models import Enrolment, InstrumentResponse, Patient
 from domain.instrument_defs import DEFINITIONS
 from domain.instruments import CODES, INCOMPLETE_REASONS, InstrumentError, score
+from domain.programmes import MOVED
 from services import audit
 from services.errors import AccessDenied, ValidationError
 from services.principal import Principal
@@ -237,6 +238,8 @@ def record_response(
                 enrolment = session.get(Enrolment, enrolment_id)
                 if enrolment is None or enrolment.patient_id != patient.id:
                     raise ValidationError({"enrolment_id": ("error.invalid_choice", {})})
+                if enrolment.status == MOVED:  # answers belong to the programme the person went on in
+                    raise ValidationError({"enrolment_id": ("error.followup_moved", {})})
             row = InstrumentResponse(
                 patient_id=patient.id,
                 centre_id=patient.centre_id,

@@ -183,3 +183,69 @@ def test_a_changed_programme_counts_nobody_as_lost(world, randomised):
         enrolments = evaluation._enrolments(old_programme, (centre,), this_year)
         counted = s.exec(select(enrolments.c.id)).all()
     assert counted == ([old_id] if randomised else [])
+
+
+def test_a_moved_follow_up_points_to_the_new_programme_and_takes_no_answers(world):
+    """The care page still lists the old programme's follow-ups (marked moved). Opening one shows
+    where the person went on, and neither completing it nor answering a questionnaire on the old
+    enrolment is accepted: either would count the old programme again, beside the new one."""
+    _consent_to_referral(world.patient)
+    _screen(world, date.today() - timedelta(days=10))
+    old_id = _refer(world).follow_up.enrolment_id
+    with read_session() as s:
+        old_lines = dict(
+            s.exec(
+                select(FollowUp.timepoint_months, FollowUp.id).where(FollowUp.enrolment_id == old_id)
+            ).all()
+        )
+    first = followup.change_programme(world.connector, old_id, "samverkansmodell")
+    # samverkansmodell has no 3-month follow-up: its first one (the baseline) is where to go
+    assert followup.follow_up_detail(world.connector, old_lines[3]).moved_to == first.follow_ups[0].id
+    second = followup.change_programme(world.connector, first.id, "social_prescribing")
+    new_six = next(f.id for f in second.follow_ups if f.timepoint_months == 6)
+    detail = followup.follow_up_detail(world.connector, old_lines[6])
+    assert detail.status == prog.MOVED
+    assert detail.moved_to == new_six  # followed through both changes, same time point
+    assert detail.moved_to_names["sv"] == "Social förskrivning"
+    assert followup.follow_up_detail(world.connector, new_six).moved_to is None
+    with pytest.raises(ValidationError) as err:
+        followup.record_follow_up(world.connector, old_lines[6], attendance={})
+    assert err.value.fields == {"follow_up": ("error.followup_moved", {})}
+    with pytest.raises(ValidationError) as err:
+        _respond(world, old_id, 6, answers=UCLA3)
+    assert err.value.fields == {"enrolment_id": ("error.followup_moved", {})}
+    with read_session() as s:
+        assert s.get(FollowUp, old_lines[6]).status == prog.MOVED
+        assert not s.exec(
+            select(InstrumentResponse.id).where(InstrumentResponse.enrolment_id == old_id)
+        ).all()
+    assert events("follow_up.complete", "invalid")
+    for lang in ("sv", "da", "en"):
+        assert translate("error.followup_moved", lang) != "error.followup_moved"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_follow_up_page_of_a_moved_follow_up_links_to_the_new_one(world):
+    _consent_to_referral(world.patient)
+    old_id = _refer(world).follow_up.enrolment_id
+    with read_session() as s:
+        fid = s.exec(
+            select(FollowUp.id).where(FollowUp.enrolment_id == old_id, FollowUp.timepoint_months == 6)
+        ).one()
+    new = followup.change_programme(world.connector, old_id, "samverkansmodell")
+    at = app(world, id=str(fid))
+    at.switch_page("app_pages/follow_up.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert translate("followup.moved_notice", "sv", programme="Samverkansmodell") in texts(at)
+    new_six = next(f.id for f in new.follow_ups if f.timepoint_months == 6)
+    links = [e.proto for e in at.get("page_link")]
+    assert any(link.query_string == f"id={new_six}" for link in links), links
+    assert not at.get("form"), "a moved follow-up offers no form"
+    assert not [b for b in at.button if b.key == f"fu{fid}_change_programme"]
+    # the care page marks the old enrolment as moved
+    care = app(world, patient=str(world.patient))
+    care.switch_page("app_pages/care.py")
+    care.run()
+    assert not care.exception, care.exception
+    assert translate("followup.care.moved", "sv") in texts(care)
