@@ -299,20 +299,33 @@ def test_pages_and_components_escape_user_text_given_to_markdown():
 
 def test_the_sidebar_preloads_the_chart_bundle_only_for_roles_with_charts(sqlite_url):
     """Centre outcomes' first visit waited 1.2 s for Streamlit's Plotly bundle; the sidebar lets the
-    browser fetch it while the user reads the home page. The element is a constant naming a file that
-    exists in Streamlit's static folder, shown only to roles whose pages draw charts."""
+    browser fetch it while the user reads the home page, and a manager's browser runs it when idle.
+    Both elements are constants naming a file that exists in Streamlit's static folder; the preload is
+    shown only to roles whose pages draw charts, the script only to managers."""
     from pathlib import Path
 
     import streamlit as st
 
-    from components.sidebar import preload_html
+    from components.sidebar import idle_import_html, preload_html
     from tests.test_pages import logged_in
 
     html = preload_html()
     name = html.split('href="./static/js/')[1].split('"')[0]
     assert (Path(st.__file__).parent / "static" / "static" / "js" / name).is_file()
+    script = idle_import_html()  # the same constant address, nothing else in the script
+    assert script == (
+        '<script type="module">(window.requestIdleCallback || setTimeout)'
+        f'(() => import("./static/js/{name}"));</script>'
+    )
     w = make_world()
-    for role, expected in (("manager", True), ("connector", True), ("partner", True), ("admin", False)):
+    for role, preload, runs in (
+        ("manager", True, True),
+        ("connector", True, False),
+        ("partner", True, False),
+        ("admin", False, False),
+    ):
         at = logged_in(w, role).run()
         assert not at.exception, at.exception
-        assert (html in [m.value for m in at.sidebar.markdown]) is expected, role
+        assert (html in [m.value for m in at.sidebar.markdown]) is preload, role
+        scripts = [h.proto.body for h in at.sidebar.get("html") if h.proto.unsafe_allow_javascript]
+        assert scripts == ([script] if runs else []), role
