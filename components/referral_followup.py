@@ -86,14 +86,20 @@ def programme_change(principal, detail) -> None:
     with st.expander(t("followup.programme_heading") + ": " + names.get(detail.programme_code, "")):
         st.caption(t("followup.programme_help"))
         options = list(names)
-        chosen = st.selectbox(
-            t("followup.programme_choose"),
-            options,
-            index=options.index(detail.programme_code) if detail.programme_code in options else 0,
-            format_func=names.get,
-            key=f"fu{detail.id}_programme",
-        )
-        if not st.button(t("followup.programme_change"), key=f"fu{detail.id}_change_programme"):
+        # A form: choosing reruns nothing (a rerun closed this section in the browser before the
+        # button could be pressed); the change happens on the button only.
+        with st.form(f"fu{detail.id}_programme_form", border=False):
+            chosen = st.selectbox(
+                t("followup.programme_choose"),
+                options,
+                index=options.index(detail.programme_code) if detail.programme_code in options else 0,
+                format_func=names.get,
+                key=f"fu{detail.id}_programme",
+            )
+            clicked = st.form_submit_button(
+                t("followup.programme_change"), key=f"fu{detail.id}_change_programme"
+            )
+        if not clicked:
             return
         try:
             moved = change_programme(principal, detail.enrolment_id, chosen)
