@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
-from components.i18n import show_service_error, t
+from components.i18n import current_language, show_service_error, t
 from components.session import guard
 from domain.markdown_safety import md_inline
 from services import hsds as exchange
@@ -73,8 +73,13 @@ if upload is not None and st.button(t("exchange.import"), type="primary", icon="
                     report = exchange.import_tabular(path, actor=principal)
                 else:
                     report = exchange.import_json(exchange.read_json_records(path), actor=principal)
-        except ValueError as error:  # not JSON, not UTF-8
-            st.error(t("exchange.unreadable", detail=str(error)[:300]))
+        except exchange.Problem as error:  # not JSON, not UTF-8
+            st.error(
+                md_inline(t("exchange.unreadable", detail=exchange.error_text(error, current_language())))
+            )
+            st.stop()
+        except ValueError as error:
+            st.error(md_inline(t("exchange.unreadable", detail=str(error)[:300])))
             st.stop()
         except ServiceError as error:
             show_service_error(error)
@@ -94,17 +99,18 @@ if upload is not None and st.button(t("exchange.import"), type="primary", icon="
     if report.unsupported_version:
         st.warning(t("exchange.unsupported_version"))
     # Problems of the file as a whole in full (the temporary folder named as the upload), the
-    # problems of single records as a table.
+    # problems of single records as a table; in the user's language, the file's values as text.
+    lang = current_language()
     whole = [e for e in report.errors if e.index is None][:20]
     for e in whole:
-        st.error(md_inline(f"{e.path}: {e.message}".replace(str(path), upload.name)))
+        st.error(md_inline(f"{e.path}: {exchange.error_text(e, lang)}".replace(str(path), upload.name)))
     records = [e for e in report.errors if e.index is not None][:500]
     if records:
         st.dataframe(
             {
                 t("exchange.record"): [e.index + 1 for e in records],
                 t("exchange.path"): [e.path for e in records],
-                t("exchange.problem"): [e.message for e in records],
+                t("exchange.problem"): [exchange.error_text(e, lang) for e in records],
             },
             hide_index=True,
             width="stretch",

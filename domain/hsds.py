@@ -74,6 +74,8 @@ DEFAULT_TIMEZONE = "Europe/Stockholm"
 STANDARD_FREQS = ("WEEKLY", "MONTHLY")
 ATTENDING_TYPES = ("in_person", "online", "hybrid")
 MAX_MESSAGE = 300
+# A value from the file quoted in a message (untrusted text): at most this many characters.
+MAX_VALUE = 80
 
 SERVICE_EXTENSIONS: dict[str, tuple[str, str]] = {
     "approval_status": ("Approval status", "Lotsa: moderation state of the activity (approved, pending)."),
@@ -242,21 +244,64 @@ class SchemaMissing(Exception):
         self.path = path
 
 
+class Problem(ValueError):
+    """A problem with the input: its English text (str(problem), for the command line) and the
+    translation key (exchange.error.*) with the parameters the UI shows it by."""
+
+    def __init__(self, key: str, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
 @dataclass(frozen=True)
 class RecordError:
     """One problem in the input: `index` is the record's position (None for a problem in a CSV
-    file), `path` a JSON path in the record ("$.schedules[0].freq") or a place in a CSV file."""
+    file), `path` a JSON path in the record ("$.schedules[0].freq") or a place in a CSV file.
+    `message` is English (the command line); `key` (exchange.error.*) and `params` give the text
+    in the user's language (services.hsds.error_text)."""
 
     index: int | None
     path: str
     message: str
     record_id: str | None = None
+    key: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, index: int | None, path: str, problem: Problem, record_id: str | None = None) -> RecordError:
+        return cls(index, path, str(problem), record_id, problem.key, problem.params)
 
     def __str__(self) -> str:
         where = f"record {self.index}" if self.index is not None else "package"
         if self.record_id:
             where += f" (service {self.record_id})"
         return f"{where} at {self.path}: {self.message}"
+
+
+def shown(value: Any) -> str:
+    """A value from the input for a message, as JSON on one line, at most MAX_VALUE characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def shown_text(value: Any) -> str:
+    """An id or name from the input for a message, unquoted, on one line, at most MAX_VALUE characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _shown_list(values: Iterable[Any], limit: int = 8) -> str:
+    items = list(values)
+    text = ", ".join(shown(v) for v in items[:limit]) + (", …" if len(items) > limit else "")
+    return _short(text)
 
 
 # --- The standard's files ---------------------------------------------------------------------------
@@ -313,27 +358,32 @@ def service_validator():
     return _validator(*_standard_path(SERVICE_SCHEMA))
 
 
-def not_a_service(record: Any) -> str | None:
+def not_a_service(record: Any) -> Problem | None:
     """Why `record` is plainly not an HSDS service, or None."""
     if not isinstance(record, dict):
-        return f"is not an HSDS service: expected a JSON object, got {type(record).__name__}"
+        message = f"is not an HSDS service: expected a JSON object, got {type(record).__name__}"
+        return Problem("exchange.error.not_object", message)
     if "status" in record and "name" in record:
         return None
     looks_like = None
     if "contents" in record and isinstance(record.get("contents"), list):
-        looks_like = "a paginated list (import its contents)"
+        looks_like = "list", "a paginated list (import its contents)"
     elif "location_type" in record or "addresses" in record:
-        looks_like = "a location"
+        looks_like = "location", "a location"
     elif "service" in record and "location" in record:
-        looks_like = "a service_at_location"
+        looks_like = "service_at_location", "a service_at_location"
     elif {"services", "organization_identifiers", "website", "legal_status", "tax_id"} & set(record):
-        looks_like = "an organization"
+        looks_like = "organization", "an organization"
     elif "taxonomy" in record or "parent_id" in record or "term_uri" in record:
-        looks_like = "a taxonomy term"
+        looks_like = "taxonomy_term", "a taxonomy term"
     if looks_like:
-        return f"is not an HSDS service: it looks like {looks_like}; a service has id, name and status"
+        kind, words = looks_like
+        message = f"is not an HSDS service: it looks like {words}; a service has id, name and status"
+        return Problem(f"exchange.error.looks_like_{kind}", message)
     if "name" not in record and "status" not in record:
-        return "is not an HSDS service: a service has id, name and status"
+        return Problem(
+            "exchange.error.not_service", "is not an HSDS service: a service has id, name and status"
+        )
     return None
 
 
@@ -352,11 +402,63 @@ def validate_records(records: Sequence[Any], validator=None) -> list[RecordError
         )
         problem = not_a_service(record)
         if problem:
-            errors.append(RecordError(index, "$", problem, record_id))
+            errors.append(RecordError.of(index, "$", problem, record_id))
             continue
         found = sorted(validator.iter_errors(record), key=lambda e: (e.json_path, e.message))
-        errors.extend(RecordError(index, e.json_path, _short(e.message), record_id) for e in found)
+        errors.extend(
+            RecordError(index, e.json_path, _short(e.message), record_id, *schema_error_key(e)) for e in found
+        )
     return errors
+
+
+# jsonschema's validator (the schema keyword an error breaks) -> the key of its text.
+SCHEMA_RULES = {
+    "enum": "enum", "const": "const", "pattern": "pattern",
+    "minLength": "min_length", "maxLength": "max_length", "minimum": "minimum", "maximum": "maximum",
+    "exclusiveMinimum": "exclusive_minimum", "exclusiveMaximum": "exclusive_maximum",
+    "minItems": "min_items", "maxItems": "max_items", "uniqueItems": "unique_items",
+}  # fmt: skip
+SCHEMA_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
+SCHEMA_FORMATS = ("email", "uri", "uuid", "date-time", "date", "time")
+_REQUIRED = re.compile(r"^(['\"])(.*)\1 is a required property$", re.DOTALL)
+
+
+def schema_error_key(error: Any) -> tuple[str, dict[str, Any]]:
+    """The translation key (exchange.error.schema.*) and parameters of a jsonschema error. Values
+    from the file are shortened (`shown`); a rule without its own text gets the generic one."""
+    rule, expected, instance = error.validator, error.validator_value, error.instance
+    value = shown(instance)
+    prefix = "exchange.error.schema."
+    if rule == "required":
+        found = _REQUIRED.match(error.message)
+        missing = found[2] if found else next((p for p in expected if p not in instance), "?")
+        return prefix + "required", {"field": shown_text(missing)}
+    if rule == "type":
+        if isinstance(expected, str) and expected in SCHEMA_TYPES:
+            return f"{prefix}type_{expected}", {"value": value}
+        types = expected if isinstance(expected, list) else [expected]
+        return prefix + "type", {"value": value, "expected": ", ".join(map(str, types))}
+    if rule == "format":
+        if expected in SCHEMA_FORMATS:
+            return f"{prefix}format_{expected.replace('-', '_')}", {"value": value}
+        return prefix + "format", {"value": value, "format": shown(expected)}
+    if rule == "additionalProperties":
+        known = set(error.schema.get("properties", {})) if isinstance(error.schema, Mapping) else set()
+        extra = sorted(k for k in instance if k not in known) if isinstance(instance, Mapping) else []
+        return prefix + "additional_properties", {"fields": _shown_list(extra), "count": max(len(extra), 1)}
+    name = SCHEMA_RULES.get(rule)
+    if name in ("enum", "const"):
+        allowed = expected if rule == "enum" and isinstance(expected, list) else [expected]
+        return prefix + name, {"value": value, "allowed": _shown_list(allowed)}
+    if name in ("min_length", "max_length", "min_items", "max_items"):
+        return prefix + name, {"value": value, "count": expected}
+    if name in ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum"):
+        return prefix + name, {"value": value, "limit": shown(expected)}
+    if name == "pattern":
+        return prefix + name, {"value": value, "pattern": shown(expected)}
+    if name == "unique_items":
+        return prefix + name, {"value": value}
+    return prefix + "other", {"value": value, "rule": shown(rule).strip('"')}
 
 
 # --- Values -----------------------------------------------------------------------------------------
@@ -393,11 +495,13 @@ def fmt_bool(value: bool | None) -> str | None:
 
 def parse_date(value: Any) -> date:
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+        raise Problem("exchange.error.not_date", f"{value!r} is not a date (YYYY-MM-DD)", value=shown(value))
     try:
         return date.fromisoformat(value.strip())
     except ValueError as bad:
-        raise ValueError(f"{value!r} is not a date: {bad}") from None
+        raise Problem(
+            "exchange.error.not_date", f"{value!r} is not a date: {bad}", value=shown(value)
+        ) from None
 
 
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?")
@@ -407,10 +511,10 @@ def parse_time(value: Any) -> time:
     """HH:MM or HH:MM:SS; a UTC offset after it is accepted and ignored (Lotsa keeps local times)."""
     match = _TIME.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"{value!r} is not a time (HH:MM)")
+        raise Problem("exchange.error.not_time", f"{value!r} is not a time (HH:MM)", value=shown(value))
     hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise ValueError(f"{value!r} is not a time (HH:MM)")
+        raise Problem("exchange.error.not_time", f"{value!r} is not a time (HH:MM)", value=shown(value))
     return time(hour, minute, second)
 
 
@@ -418,7 +522,9 @@ def parse_datetime(value: Any) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(value.strip()))
     except (AttributeError, TypeError, ValueError):
-        raise ValueError(f"{value!r} is not an ISO datetime") from None
+        raise Problem(
+            "exchange.error.not_datetime", f"{value!r} is not an ISO datetime", value=shown(value)
+        ) from None
 
 
 def parse_bool(value: Any) -> bool:
@@ -429,30 +535,30 @@ def parse_bool(value: Any) -> bool:
         return True
     if text in ("false", "0", "no"):
         return False
-    raise ValueError(f"{value!r} is not true or false")
+    raise Problem("exchange.error.not_bool", f"{value!r} is not true or false", value=shown(value))
 
 
 def parse_int(value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a whole number")
+        raise Problem("exchange.error.not_integer", f"{value!r} is not a whole number", value=shown(value))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
         return int(value)
-    raise ValueError(f"{value!r} is not a whole number")
+    raise Problem("exchange.error.not_integer", f"{value!r} is not a whole number", value=shown(value))
 
 
 def parse_float(value: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
+        raise Problem("exchange.error.not_number", f"{value!r} is not a number", value=shown(value))
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a number") from None
+        raise Problem("exchange.error.not_number", f"{value!r} is not a number", value=shown(value)) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"{value!r} is not a number")
+        raise Problem("exchange.error.not_number", f"{value!r} is not a number", value=shown(value))
     return number
 
 
@@ -1044,11 +1150,10 @@ class _Flattener:
             self.tables.setdefault(entity, []).append(row)
             return
         if entity == "service":
-            self.errors.append(
-                RecordError(
-                    at[0], at[2], f"service {row.get('id')} also appears as record {first['_at'][0]}", at[1]
-                )
-            )
+            message = f"service {row.get('id')} also appears as record {first['_at'][0]}"
+            params = {"id": shown_text(row.get("id")), "record": first["_at"][0] + 1}
+            problem = Problem("exchange.error.duplicate_service", message, **params)
+            self.errors.append(RecordError.of(at[0], at[2], problem, at[1]))
         elif self.own[key] == own:
             # One object under several parents (a phone of the service and of its contact): it
             # belongs to all of them.
@@ -1099,21 +1204,23 @@ UNSUPPORTED_VERSION = (
 )
 
 
-def package_version_problem(names: Iterable[str], descriptor: Any = None) -> str | None:
+def package_version_problem(names: Iterable[str], descriptor: Any = None) -> Problem | None:
     """Why a tabular package is not HSDS 3.x (file names of older versions, or the version its
     datapackage.json declares), or None. `names` are the CSV file names in the package."""
     version = descriptor.get("version") if isinstance(descriptor, Mapping) else None
     legacy = sorted({Path(n).name for n in names} & LEGACY_FILES)
     if isinstance(version, (str, int, float)) and not str(version).strip().startswith("3"):
         evidence = f"its datapackage.json says version {version}"
-        return UNSUPPORTED_VERSION.format(what="This data package", version="1.x/2.x", evidence=evidence)
+        message = UNSUPPORTED_VERSION.format(what="This data package", version="1.x/2.x", evidence=evidence)
+        return Problem("exchange.error.version_declared", message, version=shown_text(version))
     if legacy:
         evidence = f"it has {', '.join(legacy)}, which HSDS 3.0 does not"
-        return UNSUPPORTED_VERSION.format(what="This data package", version="1.x/2.x", evidence=evidence)
+        message = UNSUPPORTED_VERSION.format(what="This data package", version="1.x/2.x", evidence=evidence)
+        return Problem("exchange.error.version_files", message, files=_short(", ".join(legacy)))
     return None
 
 
-def records_version_problem(records: Sequence[Any]) -> str | None:
+def records_version_problem(records: Sequence[Any]) -> Problem | None:
     """Why JSON records are not HSDS 3.x (fields only older versions or ORUK 1.0 have), or None."""
     found: dict[str, int] = {}
     for record in records:
@@ -1125,7 +1232,9 @@ def records_version_problem(records: Sequence[Any]) -> str | None:
     shown = ", ".join(f"{k} ({n} record(s))" for k, n in sorted(found.items())[:4])
     evidence = f"its records have {shown}, which HSDS 3.0 does not"
     version = "1.x/2.x or Open Referral UK 1.0"
-    return UNSUPPORTED_VERSION.format(what="This file", version=version, evidence=evidence)
+    message = UNSUPPORTED_VERSION.format(what="This file", version=version, evidence=evidence)
+    fields = ", ".join(f"{k} ({n})" for k, n in sorted(found.items())[:4])
+    return Problem("exchange.error.version_fields", message, fields=fields)
 
 
 def _blank(value: Any) -> bool:
@@ -1238,6 +1347,13 @@ def _typed(value: str, spec: Mapping) -> Any:
     return value
 
 
+def _problem(bad: ValueError, value: Any) -> Problem:
+    """A converter's ValueError as a Problem (ours already are; any other gets the generic text)."""
+    if isinstance(bad, Problem):
+        return bad
+    return Problem("exchange.error.bad_value", str(bad), value=shown(value))
+
+
 def csv_to_tables(
     texts: Mapping[str, str], package: Mapping | None = None
 ) -> tuple[dict[str, list[dict]], list[RecordError]]:
@@ -1256,13 +1372,15 @@ def csv_to_tables(
         try:
             fieldnames = reader.fieldnames
         except csv.Error as bad:
-            errors.append(RecordError(None, resource["path"], f"is not readable CSV: {bad}"))
+            message = f"is not readable CSV: {bad}"
+            errors.append(RecordError.of(None, resource["path"], Problem("exchange.error.not_csv", message)))
             continue
         unknown = [c for c in fieldnames or () if c not in specs]
         if unknown:
-            errors.append(
-                RecordError(None, resource["path"], f"unknown column(s) {', '.join(map(repr, unknown))}")
-            )
+            columns = ", ".join(map(repr, unknown))
+            params = {"columns": _short(columns), "count": len(unknown)}
+            problem = Problem("exchange.error.unknown_columns", f"unknown column(s) {columns}", **params)
+            errors.append(RecordError.of(None, resource["path"], problem))
             continue
         rows = []
         try:
@@ -1273,11 +1391,14 @@ def csv_to_tables(
                     try:
                         row[name] = _typed(value if isinstance(value, str) else "", spec)
                     except ValueError as bad:
-                        errors.append(RecordError(None, f"{resource['path']} line {line}, {name}", str(bad)))
+                        where = f"{resource['path']} line {line}, {name}"
+                        errors.append(RecordError.of(None, where, _problem(bad, value)))
                 rows.append(row)
         except csv.Error as bad:
             where = f"{resource['path']} line {reader.line_num}"
-            errors.append(RecordError(None, where, f"is not readable CSV: {bad}"))
+            errors.append(
+                RecordError.of(None, where, Problem("exchange.error.not_csv", f"is not readable CSV: {bad}"))
+            )
             continue
         tables[resource["name"]] = rows
     return tables, errors
@@ -1304,10 +1425,10 @@ class _Parser:
 
     # errors and values
 
-    def error(self, row: Mapping, field_name: str | None, message: str) -> None:
+    def error(self, row: Mapping, field_name: str | None, problem: Problem) -> None:
         index, record_id, path = row.get("_at") or (None, None, "$")
         where = f"{path}.{field_name}" if field_name else path
-        self.errors.append(RecordError(index, where, message, record_id))
+        self.errors.append(RecordError.of(index, where, problem, record_id))
 
     def value(self, row: Mapping, name: str, convert, *, field_name: str | None = None) -> Any:
         raw = row.get(name)
@@ -1316,7 +1437,7 @@ class _Parser:
         try:
             return convert(raw)
         except ValueError as bad:
-            self.error(row, field_name or name, str(bad))
+            self.error(row, field_name or name, _problem(bad, raw))
             return None
 
     def text(self, row: Mapping, name: str) -> str | None:
@@ -1328,7 +1449,8 @@ class _Parser:
     def need(self, row: Mapping, name: str, what: str) -> str | None:
         ref = row.get(name)
         if not ref:
-            self.error(row, name, f"Lotsa needs the {what} of every {_entity_of(row)}")
+            message = f"Lotsa needs the {what} of every {_entity_of(row)}"
+            self.error(row, name, Problem("exchange.error.missing_reference", message, field=name))
             return None
         return ref
 
@@ -1389,7 +1511,10 @@ class _Parser:
             elif taxonomy == MUNICIPALITY_TAXONOMY:
                 code = term.get("code")
                 if not code:
-                    self.error(row, "taxonomy_term.code", "a municipality term needs the municipality code")
+                    message = "a municipality term needs the municipality code"
+                    self.error(
+                        row, "taxonomy_term.code", Problem("exchange.error.municipality_code", message)
+                    )
                     continue
                 code = str(code)
                 self.municipality_of[(entity, owner)] = code
@@ -1639,7 +1764,9 @@ class _Parser:
         for row in self.service_attributes:
             sid, term_id = row["link_id"], row["taxonomy_term_id"]
             if (sid, term_id) in pairs:
-                self.error(row, "taxonomy_term_id", f"the service already has taxonomy term {term_id}")
+                message = f"the service already has taxonomy term {term_id}"
+                problem = Problem("exchange.error.duplicate_term", message, term=shown_text(term_id))
+                self.error(row, "taxonomy_term_id", problem)
                 continue
             pairs[(sid, term_id)] = row
             term = self.terms.get(term_id)
@@ -1749,7 +1876,9 @@ def _zone_name(value: Any) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone") from None
+        raise Problem(
+            "exchange.error.not_time_zone", f"{value!r} is not an IANA time zone", value=shown(value)
+        ) from None
     return name
 
 

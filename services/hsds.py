@@ -48,14 +48,17 @@ from db.models import (
     utcnow,
 )
 from domain import hsds
-from domain.hsds import Directory, RecordError, SchemaMissing
+from domain.hsds import Directory, Problem, RecordError, SchemaMissing, shown_text
+from locales import translate
 from services import audit
 from services.errors import AccessDenied
 from services.principal import Principal
 
 __all__ = [
     "ImportReport",
+    "Problem",
     "SchemaMissing",
+    "error_text",
     "export_json",
     "export_tabular",
     "import_json",
@@ -288,7 +291,7 @@ class ImportReport:
     @property
     def unsupported_version(self) -> bool:
         """True when the input was refused as an HSDS version Lotsa does not import (1.x/2.x)."""
-        return any(hsds.VERSION_REFUSED in e.message for e in self.errors)
+        return any((e.key or "").startswith("exchange.error.version_") for e in self.errors)
 
     def dropped_lines(self) -> list[str]:
         """Every field not kept, with its count, for the command line."""
@@ -322,11 +325,23 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
-def _error(row: Mapping, name: str | None, message: str) -> RecordError:
+def _error(row: Mapping, name: str | None, problem: Problem) -> RecordError:
     index, record_id, path = row.get("_at") or (None, None, "$")
     if name:
         path = f"{path}.{HSDS_NAMES.get(name, name)}"
-    return RecordError(index, path, message, record_id)
+    return RecordError.of(index, path, problem, record_id)
+
+
+def error_text(error: RecordError | Problem, lang: str) -> str:
+    """A refused import's reason in `lang` (sv, da, en): the text of its key with its parameters,
+    or its English message when it has no key. Plain text: values from the file are quoted as
+    they are (shortened), so show it escaped where Markdown would be rendered."""
+    if not error.key:
+        return error.message
+    try:
+        return translate(error.key, lang, **dict(error.params))
+    except (KeyError, IndexError, ValueError):
+        return error.message
 
 
 def _limit_errors(d: Directory) -> list[RecordError]:
@@ -355,11 +370,12 @@ def _limit_errors(d: Directory) -> list[RecordError]:
                 kind = columns[name].type
                 length = getattr(kind, "length", None)  # String, and SQLModel's AutoString decorator
                 if length and isinstance(value, str) and len(value) > length:
-                    errors.append(
-                        _error(row, name, f"is {len(value)} characters long; Lotsa keeps at most {length}")
-                    )
+                    message = f"is {len(value)} characters long; Lotsa keeps at most {length}"
+                    problem = Problem("exchange.error.too_long", message, n=len(value), count=length)
+                    errors.append(_error(row, name, problem))
                 elif isinstance(kind, Integer) and isinstance(value, int) and abs(value) > MAX_INT:
-                    errors.append(_error(row, name, f"{value} is too large"))
+                    problem = Problem("exchange.error.too_large", f"{value} is too large", value=value)
+                    errors.append(_error(row, name, problem))
     return errors
 
 
@@ -375,8 +391,8 @@ class _Writer:
 
     # helpers
 
-    def error(self, row: Mapping, name: str | None, message: str) -> None:
-        self.errors.append(_error(row, name, message))
+    def error(self, row: Mapping, name: str | None, problem: Problem) -> None:
+        self.errors.append(_error(row, name, problem))
 
     def count(self, kind: str, model) -> None:
         table = model.__tablename__
@@ -462,29 +478,27 @@ class _Writer:
         orgs = self.resolve(Organization, [s["organization"] for s in d.services])
         for s in d.services:
             if s["organization"] and s["organization"] not in batch_orgs and s["organization"] not in orgs:
-                self.error(
-                    s,
-                    "organization",
-                    f"organization {s['organization']} is neither in the import nor in Lotsa",
+                message = f"organization {s['organization']} is neither in the import nor in Lotsa"
+                problem = Problem(
+                    "exchange.error.unknown_organization", message, id=shown_text(s["organization"])
                 )
+                self.error(s, "organization", problem)
         batch_locations = {x["hsds_id"] for x in d.locations}
         known_locations = self.resolve(
             Location, [x["location"] for x in (*d.service_at_locations, *d.addresses)]
         )
         for row in (*d.service_at_locations, *d.addresses):
             if row["location"] not in batch_locations and row["location"] not in known_locations:
-                self.error(
-                    row, "location_id", f"location {row['location']} is neither in the import nor in Lotsa"
-                )
+                message = f"location {row['location']} is neither in the import nor in Lotsa"
+                problem = Problem("exchange.error.unknown_location", message, id=shown_text(row["location"]))
+                self.error(row, "location_id", problem)
         batch_terms = {t["hsds_id"] for t in d.taxonomy_terms}
         known_terms = self.resolve(TaxonomyTerm, [a["taxonomy_term"] for a in d.attributes])
         for a in d.attributes:
             if a["taxonomy_term"] not in batch_terms and a["taxonomy_term"] not in known_terms:
-                self.error(
-                    a,
-                    "taxonomy_term_id",
-                    f"taxonomy term {a['taxonomy_term']} is neither in the import nor in Lotsa",
-                )
+                message = f"taxonomy term {a['taxonomy_term']} is neither in the import nor in Lotsa"
+                problem = Problem("exchange.error.unknown_term", message, id=shown_text(a["taxonomy_term"]))
+                self.error(a, "taxonomy_term_id", problem)
         services = {s["hsds_id"] for s in d.services}
         for rows in (
             d.service_at_locations,
@@ -496,7 +510,11 @@ class _Writer:
         ):
             for row in rows:
                 if row["service"] not in services:
-                    self.error(row, "service_id", f"service {row['service']} is not in this import")
+                    message = f"service {row['service']} is not in this import"
+                    problem = Problem(
+                        "exchange.error.service_not_in_import", message, id=shown_text(row["service"])
+                    )
+                    self.error(row, "service_id", problem)
 
     def municipalities(self) -> None:
         codes = {
@@ -718,14 +736,16 @@ def import_json(
         raise AccessDenied()
     report = ImportReport(records=_count_of(records))
     if not isinstance(records, list):
-        report.errors.append(RecordError(None, "$", "expected a JSON array of HSDS service records"))
+        problem = Problem("exchange.error.not_array", "expected a JSON array of HSDS service records")
+        report.errors.append(RecordError.of(None, "$", problem))
         return report
     if not records:
-        report.errors.append(RecordError(None, "$", "holds no service records: nothing to import"))
+        problem = Problem("exchange.error.no_records", "holds no service records: nothing to import")
+        report.errors.append(RecordError.of(None, "$", problem))
         return report
     version = hsds.records_version_problem(records)
     if version:
-        report.errors.append(RecordError(None, "$", version))
+        report.errors.append(RecordError.of(None, "$", version))
         return report
     report.errors = hsds.validate_records(records)
     if report.errors:
@@ -760,11 +780,10 @@ def read_json_records(path: str | Path) -> list[Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as bad:
-        raise ValueError(
-            f"{path} is not valid JSON: {bad.msg} at line {bad.lineno}, column {bad.colno}"
-        ) from None
+        message = f"{path} is not valid JSON: {bad.msg} at line {bad.lineno}, column {bad.colno}"
+        raise Problem("exchange.error.not_json", message, line=bad.lineno, column=bad.colno) from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text") from None
+        raise Problem("exchange.error.not_utf8", f"{path} is not UTF-8 text") from None
     if isinstance(data, dict):
         if isinstance(data.get("contents"), list):
             return data["contents"]
@@ -791,7 +810,7 @@ def _read_tables(path: str | Path) -> tuple[dict[str, list[dict]], list[RecordEr
         try:
             texts[name] = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            errors.append(RecordError(None, name, "is not UTF-8 text"))
+            errors.append(RecordError.of(None, name, Problem("exchange.error.not_utf8", "is not UTF-8 text")))
 
     descriptor: Any = None
     if path.is_dir():
@@ -800,7 +819,7 @@ def _read_tables(path: str | Path) -> tuple[dict[str, list[dict]], list[RecordEr
             descriptor = _descriptor((path / hsds.DATAPACKAGE).read_bytes())
         problem = hsds.package_version_problem(names, descriptor)
         if problem:
-            return {}, [RecordError(None, str(path), problem)]
+            return {}, [RecordError.of(None, str(path), problem)]
         for name in wanted:
             if (path / name).is_file():
                 decode(name, (path / name).read_bytes())
@@ -812,18 +831,16 @@ def _read_tables(path: str | Path) -> tuple[dict[str, list[dict]], list[RecordEr
                     descriptor = _descriptor(archive.read(by_base[hsds.DATAPACKAGE]))
                 problem = hsds.package_version_problem(by_base, descriptor)
                 if problem:
-                    return {}, [RecordError(None, str(path), problem)]
+                    return {}, [RecordError.of(None, str(path), problem)]
                 for name in wanted:
                     if name in by_base:
                         decode(name, archive.read(by_base[name]))
         except zipfile.BadZipFile:
-            return {}, [RecordError(None, str(path), "is neither a folder nor a zip file")]
+            problem = Problem("exchange.error.not_zip", "is neither a folder nor a zip file")
+            return {}, [RecordError.of(None, str(path), problem)]
     if "services.csv" not in texts and not errors:
-        errors.append(
-            RecordError(
-                None, str(path), "has no services.csv, so it holds no HSDS 3.0 services: nothing to import"
-            )
-        )
+        message = "has no services.csv, so it holds no HSDS 3.0 services: nothing to import"
+        errors.append(RecordError.of(None, str(path), Problem("exchange.error.no_services_csv", message)))
     tables, problems = hsds.csv_to_tables(texts, package)
     errors.extend(problems)
     return tables, errors
