@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
-from components.i18n import current_language, show_service_error, t
+from components.i18n import current_language, show_service_error, t, tn
 from components.session import guard
 from domain.markdown_safety import md_inline
 from services import hsds as exchange
@@ -95,7 +95,7 @@ if upload is not None and st.button(t("exchange.import"), type="primary", icon="
             t("exchange.done", records=report.records, created=created, updated=updated, deleted=deleted),
         )
         st.rerun()
-    st.error(t("exchange.rejected", n=len(report.errors)))
+    st.error(tn("exchange.rejected", len(report.errors)))
     if report.unsupported_version:
         st.warning(t("exchange.unsupported_version"))
     # Problems of the file as a whole in full (the temporary folder named as the upload), the

@@ -82,10 +82,13 @@ def test_exchange_refuses_hsds_1_and_lists_what_a_3_0_import_does_not_keep(lotsa
     settle(page)
     page.get_by_role("button", name=tr("exchange.import", lang)).click()
     settle(page, timeout_ms=60_000)
-    page.get_by_text(tr("exchange.rejected", lang, n=1)).wait_for(state="visible", timeout=60_000)
+    page.get_by_text(plural("exchange.rejected", 1, lang)).wait_for(state="visible", timeout=60_000)
     shown(page.get_by_text(tr("exchange.unsupported_version", lang)))
-    refusal = re.compile(r"^hsds1_open211_miami_datapackage.zip: This data package is HSDS")
+    # the refusal in the user's language, naming the upload (not the temporary folder)
+    start = tr("exchange.error.version_declared", lang, version="\x00").split("\x00")[0]
+    refusal = re.compile("^hsds1_open211_miami_datapackage.zip: " + re.escape(start))
     shown(page.get_by_text(refusal))
+    assert page.get_by_text("This data package is HSDS").count() == 0
     screenshot(page, "realworld-exchange-refused")
 
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(example))
