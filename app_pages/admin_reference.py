@@ -4,7 +4,7 @@ target groups with synonyms (services/reference.py does the checking, auditing a
 import streamlit as st
 
 from components.confirm import pop_notice, push_notice
-from components.i18n import show_service_error, t
+from components.i18n import fmt_number, show_service_error, t
 from components.session import guard
 from domain.instruments import CODES as INSTRUMENTS
 from domain.taxonomy import split_synonyms
@@ -48,6 +48,12 @@ def _save(call, notice: str) -> None:
         st.rerun()
 
 
+def _coordinate(value: float) -> str:
+    """A stored coordinate in the user's number format, to six decimals (about 0.1 m), without
+    trailing zeros: saving the form unchanged leaves it as it was."""
+    return fmt_number(value, 6).rstrip("0").rstrip(",.")
+
+
 def _table(rows: dict) -> None:
     if rows and next(iter(rows.values())):
         st.dataframe(rows, hide_index=True, width="stretch")
@@ -84,6 +90,44 @@ with tabs[0]:
                 principal, code=code, name=name, municipality=muni, identifier=identifier, address=address,
                 latitude=lat or None, longitude=lon or None,
             ), t("reference.added", name=name))  # fmt: skip
+    if centres:
+        st.markdown(f"**{t('reference.edit_centre')}**")
+        st.caption(t("reference.edit_centre_help"))
+        by_id = {c.id: c for c in centres}
+        chosen = st.selectbox(
+            t("reference.tab.centres"), list(by_id), key="reference_edit_centre",
+            format_func=lambda i: f"{by_id[i].name} ({by_id[i].code})",
+        )  # fmt: skip
+        c = by_id[chosen]
+        key = f"reference_edit_{c.id}"  # another centre opens with its own values
+        with st.form(key, enter_to_submit=False):
+            left, right = st.columns(2)
+            name = left.text_input(LABELS["name"], value=c.name, max_chars=200, key=f"{key}_name")
+            identifier = right.text_input(
+                LABELS["identifier"], value=c.identifier or "", max_chars=32, key=f"{key}_identifier"
+            )
+            address = st.text_input(LABELS["address"], value=c.address, max_chars=300, key=f"{key}_address")
+            lat = left.text_input(
+                LABELS["latitude"], value=_coordinate(c.latitude), key=f"{key}_latitude",
+                help=t("reference.coordinates_default"),
+            )  # fmt: skip
+            lon = right.text_input(
+                LABELS["longitude"], value=_coordinate(c.longitude), key=f"{key}_longitude",
+                help=t("reference.coordinates_default"),
+            )  # fmt: skip
+            if st.form_submit_button(t("reference.save"), type="primary"):
+                try:
+                    changed = reference.update_centre(
+                        principal, c.id, name=name, identifier=identifier, address=address,
+                        latitude=lat or None, longitude=lon or None,
+                    )  # fmt: skip
+                except ServiceError as error:
+                    show_service_error(error, LABELS)
+                else:
+                    if changed:
+                        push_notice("reference", t("reference.centre_saved", name=" ".join(name.split())))
+                        st.rerun()
+                    st.info(t("reference.centre_unchanged"))
 
 with tabs[1]:
     _table({

@@ -206,6 +206,43 @@ def list_centres(principal: Principal) -> list[CentreRow]:
         return [_centre_row(c, m) for c, m in rows]
 
 
+def _centre_details(
+    s: Session,
+    muni: Municipality | None,
+    errors: Errors,
+    *,
+    name: object,
+    identifier: object,
+    address: object,
+    latitude: object,
+    longitude: object,
+    centre_id: int | None = None,
+) -> tuple[str, str | None, str, object, object]:
+    """The checked name, identifier, address and coordinates of a centre in `muni` (new, or
+    `centre_id`); problems go to `errors`. No coordinates: its municipality's."""
+    name = _text(name, "name", 200, errors)
+    address = _text(address, "address", 300, errors, required=False)
+    identifier = ref.normalise_identifier(identifier)
+    if muni is not None:
+        bad = ref.identifier_error(muni.country, identifier)
+        if bad:
+            errors["identifier"] = (bad, {})
+    if latitude in (None, "") and longitude in (None, ""):
+        if muni is not None:  # placed at its municipality's coordinates
+            latitude, longitude = muni.latitude, muni.longitude
+    else:
+        latitude, longitude = _number(latitude), _number(longitude)
+    if muni is not None or latitude not in (None, "") or longitude not in (None, ""):
+        errors.update(ref.coordinate_error(latitude, longitude))
+    if identifier and "identifier" not in errors:
+        taken = select(HealthCentre.id).where(HealthCentre.identifier == identifier)
+        if centre_id is not None:
+            taken = taken.where(HealthCentre.id != centre_id)
+        if s.exec(taken).first():
+            errors["identifier"] = ("reference.error.identifier_taken", {})
+    return name, identifier, address, latitude, longitude
+
+
 def add_centre(
     principal: Principal,
     *,
@@ -227,31 +264,17 @@ def add_centre(
         errors["code"] = ("error.required", {})
     elif not ref.CENTRE_CODE_RE.match(code):
         errors["code"] = ("reference.error.centre_code", {})
-    name = _text(name, "name", 200, errors)
-    address = _text(address, "address", 300, errors, required=False)
-    identifier = ref.normalise_identifier(identifier)
     with write_session() as s:
         muni = _municipality(s, municipality)
         if muni is None:
             empty = municipality is None or str(municipality).strip() == ""
             errors["municipality"] = ("error.required" if empty else "error.invalid_choice", {})
-        else:
-            bad = ref.identifier_error(muni.country, identifier)
-            if bad:
-                errors["identifier"] = (bad, {})
-        if latitude in (None, "") and longitude in (None, ""):
-            if muni is not None:  # placed at its municipality's coordinates
-                latitude, longitude = muni.latitude, muni.longitude
-        else:
-            latitude, longitude = _number(latitude), _number(longitude)
-        if muni is not None or latitude not in (None, "") or longitude not in (None, ""):
-            errors.update(ref.coordinate_error(latitude, longitude))
+        name, identifier, address, latitude, longitude = _centre_details(
+            s, muni, errors, name=name, identifier=identifier, address=address,
+            latitude=latitude, longitude=longitude,
+        )  # fmt: skip
         if "code" not in errors and s.exec(select(HealthCentre.id).where(HealthCentre.code == code)).first():
             errors["code"] = ("reference.error.code_taken", {})
-        if identifier and "identifier" not in errors and s.exec(
-            select(HealthCentre.id).where(HealthCentre.identifier == identifier)
-        ).first():
-            errors["identifier"] = ("reference.error.identifier_taken", {})
         if errors:
             raise ValidationError(errors)
         row = HealthCentre(
@@ -265,6 +288,52 @@ def add_centre(
             detail=f"centre={code} {name}" + (f" id={identifier}" if identifier else ""),
         )  # fmt: skip
         return row.id
+
+
+def update_centre(
+    principal: Principal,
+    centre_id: int,
+    *,
+    name: str,
+    identifier: str | None = None,
+    address: str = "",
+    latitude: float | str | None = None,
+    longitude: float | str | None = None,
+) -> tuple[str, ...]:
+    """Correct a health centre's name, identifier, address or coordinates, checked as when it was
+    added (without coordinates: its municipality's). Its code and municipality stay: the code names
+    the centre in the audit log and the municipality places it in its region. Returns the fields that
+    changed; nothing changed writes nothing."""
+    _admin(principal, "reference.centre.edit")
+    errors: Errors = {}
+    with write_session() as s:
+        row = None
+        if isinstance(centre_id, int) and not isinstance(centre_id, bool):
+            row = s.get(HealthCentre, centre_id)
+        if row is None:
+            raise ValidationError({"code": ("error.invalid_choice", {})})
+        muni = s.get(Municipality, row.municipality_id)
+        name, identifier, address, latitude, longitude = _centre_details(
+            s, muni, errors, name=name, identifier=identifier, address=address,
+            latitude=latitude, longitude=longitude, centre_id=row.id,
+        )  # fmt: skip
+        if errors:
+            raise ValidationError(errors)
+        new = {
+            "name": name, "identifier": identifier, "address": address,
+            "latitude": float(latitude), "longitude": float(longitude),
+        }  # fmt: skip
+        changed = tuple(field for field, value in new.items() if getattr(row, field) != value)
+        if not changed:
+            return ()
+        for field in changed:
+            setattr(row, field, new[field])
+        s.add(row)
+        audit.record(
+            s, principal, "reference.centre.edit", care_unit=row.code,
+            detail=f"centre={row.code} changed={','.join(changed)}",
+        )  # fmt: skip
+        return changed
 
 
 # --- Programmes ----------------------------------------------------------------------------------
