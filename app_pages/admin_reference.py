@@ -7,6 +7,7 @@ from components.confirm import pop_notice, push_notice
 from components.i18n import fmt_number, show_service_error, t
 from components.session import guard
 from domain.instruments import CODES as INSTRUMENTS
+from domain.markdown_safety import md_inline
 from domain.taxonomy import split_synonyms
 from services import reference
 from services.errors import ServiceError
@@ -89,7 +90,7 @@ with tabs[0]:
             _save(lambda: reference.add_centre(
                 principal, code=code, name=name, municipality=muni, identifier=identifier, address=address,
                 latitude=lat or None, longitude=lon or None,
-            ), t("reference.added", name=name))  # fmt: skip
+            ), t("reference.added", name=md_inline(name)))  # fmt: skip
     if centres:
         st.markdown(f"**{t('reference.edit_centre')}**")
         st.caption(t("reference.edit_centre_help"))
@@ -125,7 +126,8 @@ with tabs[0]:
                     show_service_error(error, LABELS)
                 else:
                     if changed:
-                        push_notice("reference", t("reference.centre_saved", name=" ".join(name.split())))
+                        saved = md_inline(" ".join(name.split()))
+                        push_notice("reference", t("reference.centre_saved", name=saved))
                         st.rerun()
                     st.info(t("reference.centre_unchanged"))
 
@@ -146,7 +148,7 @@ with tabs[1]:
             _save(lambda: reference.add_municipality(
                 principal, code=code, name=name, country=country, region_name=region,
                 latitude=lat, longitude=lon,
-            ), t("reference.added", name=name))  # fmt: skip
+            ), t("reference.added", name=md_inline(name)))  # fmt: skip
 
 with tabs[2]:
     programmes = reference.list_programmes(principal)
@@ -167,7 +169,7 @@ with tabs[2]:
             _save(lambda: reference.add_programme(
                 principal, code=code, name_sv=names["sv"], name_da=names["da"], name_en=names["en"],
                 timepoints=timepoints, instruments=chosen, with_measures=measures, cost_per_participant=cost,
-            ), t("reference.added", name=code))  # fmt: skip
+            ), t("reference.added", name=md_inline(code)))  # fmt: skip
 
 for tab, taxonomy in ((tabs[3], "category"), (tabs[4], "target_group")):
     with tab:
@@ -198,4 +200,4 @@ for tab, taxonomy in ((tabs[3], "category"), (tabs[4], "target_group")):
                 values = {"code": code, **{f"name_{lang}": names[lang] for lang in LANGS}}
                 values["synonyms"] = split_synonyms(synonyms)
                 _save(lambda tx=taxonomy, v=values: reference.add_term(principal, taxonomy=tx, **v),
-                      t("reference.added", name=code))  # fmt: skip
+                      t("reference.added", name=md_inline(code)))  # fmt: skip

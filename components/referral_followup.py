@@ -8,6 +8,7 @@ import streamlit as st
 
 from components.i18n import current_language, show_service_error, t
 from domain.instrument_defs import DEFINITIONS
+from domain.markdown_safety import md_inline
 from services.errors import ServiceError
 from services.followup import BASELINE_WINDOW_DAYS, FollowUpPlan, change_programme, programmes
 
@@ -108,6 +109,6 @@ def programme_change(principal, detail) -> None:
             return
     same = next((f for f in moved.follow_ups if f.timepoint_months == detail.timepoint_months), None)
     target = same or moved.follow_ups[0]
-    st.session_state["follow_up_notice"] = t("followup.programme_changed", programme=names[chosen])
+    st.session_state["follow_up_notice"] = t("followup.programme_changed", programme=md_inline(names[chosen]))
     st.query_params["id"] = str(target.id)
     st.rerun()

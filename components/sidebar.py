@@ -47,7 +47,7 @@ def _chart_module() -> str | None:
 def _preload_charts(*, run_when_idle: bool) -> None:
     """Let the browser fetch and compile the chart bundle while the user reads the home page, so the
     first chart page of the session waits less for it. A constant link to Streamlit's own file, no
-    user text: the one raw-HTML element in the app.
+    user text.
 
     For managers, whose pages are the dashboards, the browser also runs the module at its first idle
     moment. Running it is most of a first chart's cost in the browser (Centre outcomes, region

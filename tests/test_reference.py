@@ -589,3 +589,22 @@ def test_every_audited_action_of_this_session_has_words_in_the_audit_log():
     for lang in ("sv", "da", "en"):
         words = catalogue(lang)
         assert [a for a in actions if f"audit.action.{a}" not in words] == [], lang
+
+
+def test_reference_page_notices_show_a_name_as_typed_not_as_markdown(sqlite_url):
+    """The notice after a save is Markdown: a name is escaped, so '*Rosen*' is not italics and a
+    link in a name is no link."""
+    from locales import translate
+
+    world = make_world()
+    at = _page(world, "admin")
+    with read_session() as s:
+        centre = s.exec(select(HealthCentre).order_by(HealthCentre.id)).first()
+    key = f"reference_edit_{centre.id}"
+    at.text_input(key=f"{key}_name").input("*Rosen* [vc](http://example.org)")
+    at.button(key=f"FormSubmitter:{key}-" + translate("reference.save", "sv")).click().run()
+    assert not at.exception and not at.error
+    [notice] = [s.value for s in at.success]
+    assert "\\*Rosen\\*" in notice and "\\[vc\\]" in notice, notice  # Markdown escapes
+    with read_session() as s:
+        assert s.get(HealthCentre, centre.id).name == "*Rosen* [vc](http://example.org)"
